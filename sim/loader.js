@@ -1,0 +1,104 @@
+// Module names for the simulator, read from Moddable manifests as mcconfig reads them: `modules` maps a name to a
+// file (the .ts is compiled by tsc, as mcconfig does), `include` pulls in other manifests (SDK ones, written
+// `$(MODDABLE)/...`, are provided by hosts/sim instead), `config` becomes `mc/config`.
+// Device code is compiled once per change of its sources with the project's own tsc into build/sim.
+
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const BUILD = path.join(ROOT, "build/sim");
+const require = createRequire(import.meta.url);
+
+/** The SDK's specifiers and the simulator's host bindings for them (see hosts/esp32/README.md for the board). */
+export const HOST_MODULES = {
+  "embedded:io/socket/tcp": "hosts/sim/tcp.js",
+  "embedded:io/socket/tcp/tls": "hosts/sim/tls.js",
+  "embedded:io/socket/listener": "hosts/sim/listener.js",
+  "embedded:io/socket/udp": "hosts/sim/udp.js",
+  "embedded:network/dns/resolver/udp": "hosts/sim/dns.js",
+  "timer": "hosts/sim/timer.js",
+  "debug": "hosts/sim/debug.js",
+};
+
+function newestSource(dir, newest = 0) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === "node_modules" || entry.name === "build" || entry.name.startsWith(".")) continue;
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = newestSource(full, newest);
+    else if (entry.name.endsWith(".ts") || entry.name === "tsconfig.json" || entry.name === "tsconfig.sim.json") {
+      newest = Math.max(newest, statSync(full).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+/** Compile the device TypeScript (modules/, test/, bench/) into build/sim when a source changed. */
+export function compile() {
+  const stamp = path.join(BUILD, ".stamp");
+  const newest = Math.max(newestSource(path.join(ROOT, "modules")), newestSource(path.join(ROOT, "test")),
+    existsSync(path.join(ROOT, "bench")) ? newestSource(path.join(ROOT, "bench")) : 0,
+    statSync(path.join(ROOT, "tsconfig.json")).mtimeMs, statSync(path.join(ROOT, "tsconfig.sim.json")).mtimeMs);
+  if (existsSync(stamp) && Number(readFileSync(stamp, "utf8")) >= newest) return;
+  const tsc = path.join(path.dirname(require.resolve("typescript/package.json")), "bin/tsc");
+  try {
+    execFileSync(process.execPath, [tsc, "-p", path.join(ROOT, "tsconfig.sim.json")], { cwd: ROOT, stdio: "pipe" });
+  } catch (error) {
+    throw new Error(`device code does not compile:\n${error.stdout}${error.stderr}`);
+  }
+  mkdirSync(BUILD, { recursive: true });
+  writeFileSync(stamp, String(newest));
+}
+
+/** Read a manifest and everything it includes: { modules: name -> project path (no extension), config }. */
+export function readManifest(file, into = { modules: new Map(), config: {} }, seen = new Set()) {
+  const full = path.resolve(ROOT, file);
+  if (seen.has(full)) return into;
+  seen.add(full);
+  const manifest = JSON.parse(readFileSync(full, "utf8"));
+  const dir = path.dirname(full);
+  const includes = [].concat(manifest.include ?? []);
+  for (const include of includes) {
+    if (include.includes("$(MODDABLE)")) continue; // the SDK's own modules: provided by hosts/sim
+    readManifest(path.resolve(dir, include.replace(/^\$\(MANIFEST\)\//, "./")), into, seen);
+  }
+  for (const [name, where] of Object.entries(manifest.modules ?? {})) {
+    if (name === "*" || Array.isArray(where)) continue;
+    if (where.includes("$(MODDABLE)")) continue;
+    const target = path.relative(ROOT, path.resolve(dir, where)).replace(/\.(ts|js)$/, "");
+    into.modules.set(name, target);
+  }
+  Object.assign(into.config, manifest.config ?? {});
+  return into;
+}
+
+/** Resolves specifiers to canonical names and loads their source text for the XS worker. */
+export class ModuleLoader {
+  #modules;
+  #config;
+
+  constructor({ manifest = "manifest.json", config = {} } = {}) {
+    const read = readManifest(manifest);
+    this.#modules = read.modules;
+    this.#config = { ...read.config, ...config };
+  }
+
+  /** A bare specifier -> the canonical name the compartment uses (a project path, or the host name). */
+  resolve(specifier) {
+    if (HOST_MODULES[specifier] || specifier === "mc/config") return specifier;
+    const mapped = this.#modules.get(specifier);
+    if (mapped) return mapped;
+    return specifier.replace(/\.(ts|js)$/, "");
+  }
+
+  load(specifier) {
+    if (specifier === "mc/config") return { header: { namespace: "config", config: this.#config } };
+    const host = HOST_MODULES[specifier];
+    const file = host ? path.join(ROOT, host) : path.join(BUILD, `${this.resolve(specifier)}.js`);
+    if (!existsSync(file)) throw new Error(`module not found: ${specifier}`);
+    return { header: {}, payload: readFileSync(file) };
+  }
+}

@@ -1,0 +1,207 @@
+// The desktop simulator: one XS worker running device code, and the Node side of its host modules.
+// It owns the event queue (one crank at a time, events coalesced per handle and built when sent, so they carry
+// the state of that moment), the table of bridge operations the host modules register, the device log (`trace`),
+// and the end of a run: the device is idle (no live socket, listener, timer or lookup, nothing queued) or it
+// aborted (an exception escaped a device callback: "XS abort: unhandled exception", as in the SDK's simulator).
+
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { XsWorker } from "./xsnap.js";
+import { encode, decode } from "./codec.js";
+import { ROOT, ModuleLoader, compile } from "./loader.js";
+import { installTimers } from "./host-timer.js";
+import { installNet } from "./host-net.js";
+import { installTls } from "./host-tls.js";
+import { installDns } from "./host-dns.js";
+
+export class Simulator {
+  #worker;
+  #loader;
+  #ops = new Map();
+  #queue = [];
+  #queued = new Set();
+  #live = new Set();
+  #draining = false;
+  #idleWaiters = [];
+  #aborted = null;
+  #line = "";
+  #closed = false;
+  onTrace;
+  onListening;
+  /** The platform rules in force (all on: the board's behaviour). Tests switch one off to prove a case fails. */
+  rules;
+  hosts;
+  traces = [];
+
+  /**
+   * @param {object} options
+   * @param {string} [options.manifest] the manifest naming the device modules (default: the project's)
+   * @param {object} [options.config] overrides for `mc/config`
+   * @param {Record<string,string>} [options.hosts] extra names for the simulated DNS (localhost is always there)
+   * @param {(line: string) => void} [options.onTrace] each line the device traces
+   * @param {(port: number) => void} [options.onListening] a device listener is bound
+   * @param {object} [options.rules] board rules to switch off, for negative checks of the conformance suite
+   */
+  static async start(options = {}) {
+    compile();
+    const sim = new Simulator(options);
+    await sim.#boot();
+    return sim;
+  }
+
+  constructor({ manifest = "manifest.json", config, hosts = {}, onTrace, onListening, rules = {} } = {}) {
+    this.#loader = new ModuleLoader({ manifest, config });
+    this.hosts = { localhost: "127.0.0.1", ...hosts };
+    this.onTrace = onTrace;
+    this.onListening = onListening;
+    this.rules = { tlsAbort: true, tcpHostThrows: true, tlsChainOfTwo: true, ...rules };
+    this.#worker = new XsWorker({
+      onCommand: (bytes) => this.#call(bytes),
+      onExit: (code, signal) => {
+        if (!this.#closed && !this.#aborted) this.#abort(`xsnap-worker exited (${signal ?? code})`);
+      },
+    });
+    this.op("trace", ({ text }) => { this.#trace(text); });
+    this.op("resolve", ({ specifier }) => [{ name: this.#loader.resolve(specifier) }]);
+    this.op("load", ({ specifier }) => {
+      const { header, payload } = this.#loader.load(specifier);
+      return [header, payload];
+    });
+    installTimers(this);
+    installNet(this);
+    installTls(this);
+    installDns(this);
+  }
+
+  async #boot() {
+    await this.#worker.evaluate(readFileSync(path.join(ROOT, "hosts/sim/runtime.js"), "utf8"));
+  }
+
+  /** Register a bridge operation: fn(header, payload) -> [header, payload] | undefined | Promise of those. */
+  op(name, fn) { this.#ops.set(name, fn); }
+
+  /** Mark a handle live (the device is not idle while it is) or not. */
+  hold(handle) { this.#live.add(handle); }
+  release(handle) {
+    this.#live.delete(handle);
+    this.#checkIdle();
+  }
+
+  /** Queue an event for handle `key`; `build()` runs when it is sent and returns its header (or null: nothing). */
+  post(key, build, payload) {
+    if (this.#closed || this.#aborted) return;
+    if (this.#queued.has(key)) return;
+    this.#queued.add(key);
+    this.#queue.push({ key, build, payload });
+    this.#drain();
+  }
+
+  /** Import a device module (its top level runs as one crank) and wait until the device is idle or aborts. */
+  async run(module, { timeout = 30000 } = {}) {
+    this.post(`start:${module}`, () => ({ k: "start", module }));
+    return this.idle({ timeout });
+  }
+
+  /** Wait until the device is idle; resolves { aborted, traces }. */
+  idle({ timeout = 30000 } = {}) {
+    return new Promise((resolve) => {
+      const waiter = { resolve, timer: null };
+      waiter.timer = setTimeout(() => {
+        this.#idleWaiters = this.#idleWaiters.filter((w) => w !== waiter);
+        resolve({ aborted: null, timedOut: true, traces: this.traces });
+      }, timeout);
+      this.#idleWaiters.push(waiter);
+      this.#checkIdle();
+    });
+  }
+
+  /** Run a function body in the device compartment as one crank: `importNow(name)` gives module namespaces. */
+  async crank(source) {
+    if (this.#worker.busy || this.#draining) await this.idle({ timeout: 60000 });
+    this.#draining = true;
+    try {
+      const { meter, reply } = await this.#worker.command(encode({ k: "eval", source }));
+      const { header } = decode(reply);
+      if (header.abort) throw new Error(`XS abort: unhandled exception: ${header.abort}`);
+      return { meter, result: header.result };
+    } finally {
+      this.#draining = false;
+      this.#drain();
+    }
+  }
+
+  get aborted() { return this.#aborted; }
+
+  async close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const handle of this.#live) handle.dispose?.();
+    this.#live.clear();
+    await this.#worker.close();
+  }
+
+  #trace(text) {
+    this.#line += text;
+    let nl;
+    while ((nl = this.#line.indexOf("\n")) >= 0) {
+      const line = this.#line.slice(0, nl);
+      this.#line = this.#line.slice(nl + 1);
+      this.traces.push(line);
+      this.onTrace?.(line);
+    }
+  }
+
+  async #call(bytes) {
+    const { header, payload } = decode(bytes);
+    const fn = this.#ops.get(header.op);
+    try {
+      if (!fn) throw new Error(`simulator: unknown operation ${header.op}`);
+      const result = await fn(header, payload);
+      return encode(result?.[0] ?? {}, result?.[1]);
+    } catch (error) {
+      return encode({ error: String(error?.message ?? error) });
+    }
+  }
+
+  async #drain() {
+    if (this.#draining || this.#worker.busy) return;
+    this.#draining = true;
+    try {
+      while (this.#queue.length && !this.#aborted && !this.#closed) {
+        const { key, build, payload } = this.#queue.shift();
+        this.#queued.delete(key);
+        const header = build();
+        if (!header) continue;
+        const { reply } = await this.#worker.command(encode(header, typeof payload === "function" ? payload() : payload));
+        const answer = decode(reply).header;
+        if (answer.abort) this.#abort(answer.abort);
+      }
+    } catch (error) {
+      this.#abort(String(error?.message ?? error));
+    } finally {
+      this.#draining = false;
+    }
+    this.#checkIdle();
+  }
+
+  #abort(message) {
+    if (this.#aborted) return;
+    this.#aborted = `XS abort: unhandled exception: ${message}`;
+    this.#trace(`${this.#aborted}\n`);
+    for (const handle of this.#live) handle.dispose?.();
+    this.#live.clear();
+    this.#worker.kill();
+    this.#checkIdle();
+  }
+
+  #checkIdle() {
+    const idle = this.#aborted || (this.#live.size === 0 && this.#queue.length === 0 && !this.#draining && !this.#worker.busy);
+    if (!idle) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) {
+      clearTimeout(w.timer);
+      w.resolve({ aborted: this.#aborted, timedOut: false, traces: this.traces });
+    }
+  }
+}

@@ -1,0 +1,4 @@
+declare module "debug" {
+  const Debug: { gc(enable?: boolean): void };
+  export default Debug;
+}
