@@ -22,6 +22,7 @@ export const HOST_MODULES = {
   "embedded:network/dns/resolver/udp": "hosts/sim/dns.js",
   "timer": "hosts/sim/timer.js",
   "debug": "hosts/sim/debug.js",
+  "Resource": "hosts/sim/resource.js",
 };
 
 function newestSource(dir, newest = 0) {
@@ -54,7 +55,7 @@ export function compile() {
 }
 
 /** Read a manifest and everything it includes: { modules: name -> project path (no extension), config }. */
-export function readManifest(file, into = { modules: new Map(), config: {} }, seen = new Set()) {
+export function readManifest(file, into = { modules: new Map(), config: {}, resources: new Map() }, seen = new Set()) {
   const full = path.resolve(ROOT, file);
   if (seen.has(full)) return into;
   seen.add(full);
@@ -71,6 +72,13 @@ export function readManifest(file, into = { modules: new Map(), config: {} }, se
     const target = path.relative(ROOT, path.resolve(dir, where)).replace(/\.(ts|js)$/, "");
     into.modules.set(name, target);
   }
+  for (const list of Object.values(manifest.resources ?? {})) {
+    for (const where of [].concat(list)) {
+      if (where.includes("$(MODDABLE)")) continue;
+      const file = path.resolve(dir, where);
+      into.resources.set(path.basename(file), file);
+    }
+  }
   Object.assign(into.config, manifest.config ?? {});
   return into;
 }
@@ -79,11 +87,19 @@ export function readManifest(file, into = { modules: new Map(), config: {} }, se
 export class ModuleLoader {
   #modules;
   #config;
+  #resources;
 
-  constructor({ manifest = "manifest.json", config = {} } = {}) {
+  constructor({ manifest = "manifest.json", config = {}, resources = {} } = {}) {
     const read = readManifest(manifest);
     this.#modules = read.modules;
     this.#config = { ...read.config, ...config };
+    this.#resources = read.resources;
+    for (const [name, file] of Object.entries(resources)) this.#resources.set(name, path.resolve(ROOT, file));
+  }
+
+  resource(name) {
+    const file = this.#resources.get(name);
+    return file && existsSync(file) ? readFileSync(file) : undefined;
   }
 
   /** A bare specifier -> the canonical name the compartment uses (a project path, or the host name). */

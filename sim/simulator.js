@@ -37,6 +37,7 @@ export class Simulator {
    * @param {object} options
    * @param {string} [options.manifest] the manifest naming the device modules (default: the project's)
    * @param {object} [options.config] overrides for `mc/config`
+   * @param {Record<string,string>} [options.resources] more resources: name -> file (project-relative)
    * @param {Record<string,string>} [options.hosts] extra names for the simulated DNS (localhost is always there)
    * @param {(line: string) => void} [options.onTrace] each line the device traces
    * @param {(port: number) => void} [options.onListening] a device listener is bound
@@ -49,8 +50,8 @@ export class Simulator {
     return sim;
   }
 
-  constructor({ manifest = "manifest.json", config, hosts = {}, onTrace, onListening, rules = {} } = {}) {
-    this.#loader = new ModuleLoader({ manifest, config });
+  constructor({ manifest = "manifest.json", config, resources, hosts = {}, onTrace, onListening, rules = {} } = {}) {
+    this.#loader = new ModuleLoader({ manifest, config, resources });
     this.hosts = { localhost: "127.0.0.1", ...hosts };
     this.onTrace = onTrace;
     this.onListening = onListening;
@@ -67,6 +68,12 @@ export class Simulator {
       const { header, payload } = this.#loader.load(specifier);
       return [header, payload];
     });
+    this.op("resource.get", ({ name }) => {
+      const bytes = this.#loader.resource(name);
+      if (!bytes) throw new Error(`Resource not found: ${name}`);
+      return [{}, bytes];
+    });
+    this.op("resource.exists", ({ name }) => [{ exists: this.#loader.resource(name) !== undefined }]);
     installTimers(this);
     installNet(this);
     installTls(this);

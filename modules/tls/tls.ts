@@ -1,0 +1,361 @@
+// The non-blocking TLS client: connect(host, port, options) returns a TLSConnection at once; name lookup, TCP
+// connect and handshake go on in the background, and their failures surface on the next call as a TLSError
+// (code + message, modules/tls/errors). Bytes move through two fixed rings allocated at connect: write() takes
+// what fits in the tx ring (0 when full, never blocks), read() copies out of the rx ring. When the rx ring is full
+// the socket is not read (backpressure); when the peer closes, bytes already received stay readable until drained,
+// then reads report TLS_CLOSED. wait(timeoutMs) is the only call that waits.
+//
+// It survives the board's TLS (../shared/moddable-platform.md): names go through the DNS resolver (literal IPv4
+// addresses skip it), TLSSocket gets a guarded TCP class so a handshake failure becomes an error code instead of a
+// VM abort, it never reads or writes past the counts the socket reported, and every wait has a timeout.
+import Ring from "ring";
+import Timer from "timer";
+import TCP from "embedded:io/socket/tcp";
+import UDP from "embedded:io/socket/udp";
+import TLSSocket from "embedded:io/socket/tcp/tls";
+import Resolver from "embedded:network/dns/resolver/udp";
+import guardTCP from "tls/guard";
+import {
+  TLSError, fromHandshakeFailure, TLS_BAD_ARGUMENT, TLS_DNS, TLS_CONNECT_FAILED, TLS_TIMEOUT, TLS_CLOSED,
+} from "tls/errors";
+
+export { TLSError } from "tls/errors";
+
+/** Host providers, passed in (defaults: the SDK modules). `any`: these are the SDK's own classes. */
+export type Providers = {
+  dns?: { io: new (options: any) => any; servers: string[]; socket: { io: new (options: any) => any } };
+  socket?: { io: new (options: any) => any; TCP: { io: new (options: any) => any } };
+};
+
+export type ConnectOptions = Providers & {
+  /** Trusted CA certificate (DER). Required unless verify is false. */
+  ca?: ArrayBuffer;
+  /** Certificate name to verify; defaults to host. */
+  serverName?: string;
+  /** Default true. Turning verification off is explicit and logged. */
+  verify?: boolean;
+  /** Lookup + connect + handshake must finish within this (ms). Default 10000. */
+  connectTimeout?: number;
+  /** Close with TLS_TIMEOUT when no byte moves either way for this long (ms). 0 = never. Default 0. */
+  idleTimeout?: number;
+  /** Ring sizes, fixed at connect. Defaults 2048 rx / 1024 tx. */
+  rxSize?: number;
+  txSize?: number;
+  /** Log prefix for trace lines. */
+  tag?: string;
+};
+
+export type State = "resolving" | "connecting" | "open" | "closed" | "failed";
+export type WaitResult = "readable" | "writable" | "state" | "timeout";
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/;
+const DEFAULT_DNS_SERVERS = ["1.1.1.1", "8.8.8.8"];
+const MAX_WAITERS = 4;
+
+function positiveInteger(value: unknown, fallback: number, name: string, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+    throw new TLSError(TLS_BAD_ARGUMENT, `${name} must be an integer >= ${min}`);
+  }
+  return value;
+}
+
+type Waiter = { resolve: (result: WaitResult) => void; timer: object | undefined };
+
+export class TLSConnection {
+  readonly host: string;
+  readonly port: number;
+  #options: ConnectOptions;
+  #state: State = "resolving";
+  #error: TLSError | undefined;
+  #peerClosed = false;
+  #rx: Ring;
+  #tx: Ring;
+  #socket: any; // the SDK's TLSSocket
+  #socketReadable = 0;
+  #socketWritable = 0;
+  #connectTimer: object | undefined;
+  #idleTimer: object | undefined;
+  #waiters: Waiter[] = [];
+  #tag: string;
+
+  constructor(host: string, port: number, options: ConnectOptions = {}) {
+    if (typeof host !== "string" || host.length === 0 || host.length > 253 || !(IPV4.test(host) || HOSTNAME.test(host))) {
+      throw new TLSError(TLS_BAD_ARGUMENT, `bad host name: ${JSON.stringify(host)}`);
+    }
+    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new TLSError(TLS_BAD_ARGUMENT, `port must be 1-65535, not ${String(port)}`);
+    }
+    if (options.verify !== false && !(options.ca && options.ca.byteLength > 0)) {
+      throw new TLSError(TLS_BAD_ARGUMENT, "a trusted CA (DER ArrayBuffer) is required unless verify is false");
+    }
+    this.host = host;
+    this.port = port;
+    this.#options = options;
+    this.#tag = options.tag ?? "tls";
+    this.#rx = new Ring(positiveInteger(options.rxSize, 2048, "rxSize", 64));
+    this.#tx = new Ring(positiveInteger(options.txSize, 1024, "txSize", 64));
+    const connectTimeout = positiveInteger(options.connectTimeout, 10000, "connectTimeout");
+    positiveInteger(options.idleTimeout, 0, "idleTimeout", 0);
+    if (options.verify === false) trace(`${this.#tag}: WARNING certificate verification is OFF for ${host}\n`);
+    this.#connectTimer = Timer.set(() => {
+      this.#connectTimer = undefined;
+      this.#fail(new TLSError(TLS_TIMEOUT, `no connection to ${host}:${port} within ${connectTimeout} ms`));
+    }, connectTimeout);
+    if (IPV4.test(host)) this.#open(host);
+    else this.#resolve();
+  }
+
+  /** Lifecycle state. */
+  get state(): State { return this.#state; }
+  /** The failure, if the connection failed. */
+  get error(): TLSError | undefined { return this.#error; }
+
+  isOpen(): boolean { return this.#state === "open" && !this.#peerClosed; }
+
+  /** Bytes ready for read(). Throws the connection's error once it has failed and nothing is left to read. */
+  bytesAvailable(): number {
+    this.#pull();
+    const n = this.#rx.available;
+    if (n === 0) this.#throwIfDone();
+    return n;
+  }
+
+  /** Copy up to `length` received bytes into `into`; returns the count (0: nothing yet). */
+  read(into: Uint8Array, offset = 0, length = into.byteLength - offset): number {
+    if (!(into instanceof Uint8Array)) throw new TLSError(TLS_BAD_ARGUMENT, "read wants a Uint8Array");
+    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > into.byteLength) {
+      throw new TLSError(TLS_BAD_ARGUMENT, "read: offset/length outside the buffer");
+    }
+    this.#pull();
+    const n = this.#rx.read(into, offset, length);
+    if (n === 0 && length > 0) this.#throwIfDone();
+    if (n > 0) {
+      this.#pull();
+      this.#touch();
+    }
+    return n;
+  }
+
+  /** Queue bytes for sending: returns how many the tx ring took (0 when full). */
+  write(bytes: Uint8Array, offset = 0, length = bytes.byteLength - offset): number {
+    if (!(bytes instanceof Uint8Array)) throw new TLSError(TLS_BAD_ARGUMENT, "write wants a Uint8Array");
+    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > bytes.byteLength) {
+      throw new TLSError(TLS_BAD_ARGUMENT, "write: offset/length outside the buffer");
+    }
+    if (this.#error) throw this.#error;
+    if (this.#state === "closed" || this.#peerClosed) throw new TLSError(TLS_CLOSED, "connection closed");
+    const n = this.#tx.write(bytes, offset, length);
+    this.#flush();
+    return n;
+  }
+
+  /** Bytes the tx ring can still take. */
+  get writable(): number { return this.#tx.free; }
+  /** Bytes queued in the tx ring, not yet handed to the socket. */
+  get pending(): number { return this.#tx.available; }
+
+  /** Resolve when something changes (readable, writable, state) or after timeoutMs. The only call that waits. */
+  wait(timeoutMs: number): Promise<WaitResult> {
+    if (typeof timeoutMs !== "number" || !(timeoutMs >= 0)) {
+      return Promise.reject(new TLSError(TLS_BAD_ARGUMENT, "wait wants a timeout in ms >= 0"));
+    }
+    if (this.#rx.available > 0) return Promise.resolve("readable");
+    if (this.#state === "closed" || this.#state === "failed" || this.#peerClosed) return Promise.resolve("state");
+    if (this.#waiters.length >= MAX_WAITERS) {
+      return Promise.reject(new TLSError(TLS_BAD_ARGUMENT, `at most ${MAX_WAITERS} waits at once`));
+    }
+    return new Promise((resolve) => {
+      const waiter: Waiter = { resolve, timer: undefined };
+      waiter.timer = Timer.set(() => {
+        waiter.timer = undefined;
+        this.#wake("timeout", waiter);
+      }, timeoutMs);
+      this.#waiters.push(waiter);
+    });
+  }
+
+  close(): void {
+    if (this.#state === "closed") return;
+    this.#clearTimers();
+    this.#closeSocket();
+    if (this.#state !== "failed") this.#state = "closed";
+    this.#wake("state");
+  }
+
+  #resolve() {
+    const dns = this.#options.dns ?? { io: Resolver, servers: DEFAULT_DNS_SERVERS, socket: { io: UDP } };
+    try {
+      const resolver = new dns.io({ servers: dns.servers, socket: dns.socket });
+      resolver.resolve({
+        host: this.host,
+        onResolved: (_host: string, address: string) => {
+          if (this.#state === "resolving") this.#open(address);
+        },
+        onError: () => {
+          if (this.#state === "resolving") this.#fail(new TLSError(TLS_DNS, `cannot resolve ${this.host}`));
+        },
+      });
+    } catch (error) {
+      this.#fail(new TLSError(TLS_DNS, `resolver refused ${this.host}: ${String(error)}`));
+    }
+  }
+
+  #open(address: string) {
+    this.#state = "connecting";
+    const provider = this.#options.socket ?? { io: TLSSocket, TCP: { io: TCP } };
+    const GuardedTCP = guardTCP(provider.TCP.io, (error) => this.#fail(fromHandshakeFailure(error)));
+    try {
+      this.#socket = new provider.io({
+        address,
+        port: this.port,
+        host: this.#options.serverName ?? this.host,
+        secure: { certificate: this.#options.ca, verify: this.#options.verify !== false },
+        TCP: { io: GuardedTCP },
+        onReadable: (count: number) => this.#onReadable(count),
+        onWritable: (count: number) => this.#onWritable(count),
+        onError: () => this.#onError(),
+      });
+    } catch (error) {
+      this.#fail(new TLSError(TLS_CONNECT_FAILED, `cannot open a socket to ${address}:${this.port}: ${String(error)}`));
+    }
+  }
+
+  #onWritable(count: number) {
+    if (this.#state === "connecting") {
+      if (this.#connectTimer) Timer.clear(this.#connectTimer);
+      this.#connectTimer = undefined;
+      this.#state = "open";
+      this.#touch();
+      trace(`${this.#tag}: ${this.host}:${this.port} open\n`);
+      this.#wake("state");
+    }
+    this.#socketWritable = count;
+    this.#flush();
+  }
+
+  #onReadable(count: number) {
+    this.#socketReadable = count;
+    this.#pull();
+  }
+
+  #onError() {
+    if (this.#state === "open") {
+      this.#peerClosed = true;
+      trace(`${this.#tag}: ${this.host}:${this.port} closed by peer\n`);
+      this.#wake("state");
+      this.#pull();
+    } else if (this.#state === "connecting" || this.#state === "resolving") {
+      this.#fail(new TLSError(TLS_CONNECT_FAILED,
+        `connection to ${this.host}:${this.port} failed (refused, unreachable or closed during the handshake; the board gives no detail)`));
+    }
+  }
+
+  /** Move bytes the socket holds into the rx ring while there is room (the socket keeps the rest). */
+  #pull() {
+    const socket = this.#socket;
+    if (!socket || this.#state !== "open") return;
+    const before = this.#rx.available;
+    while (this.#socketReadable > 0 && this.#rx.free > 0) {
+      const n = this.#rx.writeFrom((view) => socket.read(view), this.#socketReadable);
+      if (n <= 0) break;
+      this.#socketReadable -= n;
+    }
+    if (this.#rx.available > before) {
+      this.#touch();
+      this.#wake("readable");
+    }
+    if (this.#peerClosed && this.#socketReadable <= 0) {
+      // Everything the peer sent is in the rx ring now: release the socket, keep the bytes readable.
+      this.#clearTimers();
+      this.#closeSocket();
+      this.#state = "closed";
+      this.#wake("state");
+    }
+  }
+
+  /** Hand queued bytes to the socket, never more than it reported writable. */
+  #flush() {
+    const socket = this.#socket;
+    if (!socket || this.#state !== "open" || this.#peerClosed) return;
+    if (this.#socketWritable <= 0 || this.#tx.available === 0) return;
+    const freed = this.#tx.readTo((view) => {
+      socket.write(view);
+      return view.byteLength;
+    }, this.#socketWritable);
+    // The socket reports its space again in onWritable once the bytes are on their way.
+    this.#socketWritable = 0;
+    if (freed > 0) {
+      this.#touch();
+      this.#wake("writable");
+    }
+  }
+
+  #touch() {
+    const idle = this.#options.idleTimeout ?? 0;
+    if (idle <= 0 || this.#state !== "open") return;
+    if (this.#idleTimer) Timer.schedule(this.#idleTimer, idle);
+    else {
+      this.#idleTimer = Timer.set(() => {
+        this.#idleTimer = undefined;
+        this.#fail(new TLSError(TLS_TIMEOUT, `no data either way for ${idle} ms`));
+      }, idle);
+    }
+  }
+
+  #fail(error: TLSError) {
+    if (this.#state === "failed" || this.#state === "closed") return;
+    this.#error = error;
+    this.#state = "failed";
+    trace(`${this.#tag}: ${this.host}:${this.port} ${error.code} ${error.message}\n`);
+    this.#clearTimers();
+    this.#closeSocket();
+    this.#wake("state");
+  }
+
+  #throwIfDone() {
+    if (this.#error) throw this.#error;
+    if (this.#state === "closed") {
+      throw new TLSError(TLS_CLOSED, this.#peerClosed ? "closed by peer; all bytes were read" : "connection closed");
+    }
+  }
+
+  #closeSocket() {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (!socket) return;
+    try {
+      socket.close();
+    } catch {
+      // already closed by the SDK after an error: nothing left to release
+    }
+  }
+
+  #clearTimers() {
+    if (this.#connectTimer) Timer.clear(this.#connectTimer);
+    if (this.#idleTimer) Timer.clear(this.#idleTimer);
+    this.#connectTimer = this.#idleTimer = undefined;
+  }
+
+  #wake(result: WaitResult, only?: Waiter) {
+    const waiters = this.#waiters;
+    if (!waiters.length) return;
+    if (only) {
+      const i = waiters.indexOf(only);
+      if (i >= 0) waiters.splice(i, 1);
+      only.resolve(result);
+      return;
+    }
+    this.#waiters = [];
+    for (const w of waiters) {
+      if (w.timer) Timer.clear(w.timer);
+      w.resolve(result);
+    }
+  }
+}
+
+/** Start a connection; it opens in the background (see TLSConnection). Bad arguments throw TLS_BAD_ARGUMENT. */
+export function connect(host: string, port: number, options?: ConnectOptions): TLSConnection {
+  return new TLSConnection(host, port, options);
+}
