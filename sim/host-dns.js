@@ -7,6 +7,12 @@ const TICK_MS = 1000;
 
 export function installDns(sim) {
   let nextId = 1;
+  // Only for a TCP with a board rule switched off (sim.rules.tcpHostThrows = false): a synchronous lookup.
+  sim.op("dns.lookup", ({ host }) => {
+    const address = IPV4.test(host) ? host : sim.hosts[host.toLowerCase()];
+    if (!address) throw new Error("invalid address");
+    return [{ address }];
+  });
   sim.op("dns.resolve", ({ host }) => {
     const id = nextId++;
     const name = host.toLowerCase();

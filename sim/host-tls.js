@@ -209,6 +209,11 @@ export function installTls(sim) {
     } finally {
       s.inCall = false;
     }
+    if (s.error && !sim.rules.tlsAbort) {
+      // Rule off: a lenient TLS that reports handshake failures through onError instead of throwing them.
+      s.changed();
+      return [{ ...s.state(), error: undefined }];
+    }
     return [s.state()];
   }
 

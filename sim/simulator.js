@@ -68,6 +68,7 @@ export class Simulator {
       const { header, payload } = this.#loader.load(specifier);
       return [header, payload];
     });
+    this.op("rules", () => [this.rules]);
     this.op("resource.get", ({ name }) => {
       const bytes = this.#loader.resource(name);
       if (!bytes) throw new Error(`Resource not found: ${name}`);
