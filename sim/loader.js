@@ -37,12 +37,13 @@ function newestSource(dir, newest = 0) {
   return newest;
 }
 
-/** Compile the device TypeScript (modules/, test/, bench/) into build/sim when a source changed. */
+/** Compile the device TypeScript (modules/, apps/, test/, bench/) into build/sim when a source changed. */
 export function compile() {
   const stamp = path.join(BUILD, ".stamp");
-  const newest = Math.max(newestSource(path.join(ROOT, "modules")), newestSource(path.join(ROOT, "test")),
-    existsSync(path.join(ROOT, "bench")) ? newestSource(path.join(ROOT, "bench")) : 0,
-    statSync(path.join(ROOT, "tsconfig.json")).mtimeMs, statSync(path.join(ROOT, "tsconfig.sim.json")).mtimeMs);
+  let newest = Math.max(statSync(path.join(ROOT, "tsconfig.json")).mtimeMs, statSync(path.join(ROOT, "tsconfig.sim.json")).mtimeMs);
+  for (const dir of ["modules", "apps", "test", "bench", "typings"]) {
+    if (existsSync(path.join(ROOT, dir))) newest = Math.max(newest, newestSource(path.join(ROOT, dir)));
+  }
   if (existsSync(stamp) && Number(readFileSync(stamp, "utf8")) >= newest) return;
   const tsc = path.join(path.dirname(require.resolve("typescript/package.json")), "bin/tsc");
   try {

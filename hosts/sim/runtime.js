@@ -98,13 +98,15 @@
     }
     try {
       if (header.k === "start") {
-        device.importNow(header.module);
+        device.importNow(resolveHook(header.module, ""));
         return encode({ ok: true });
       }
       if (header.k === "eval") {
         // Test and benchmark hook: run code with the device compartment's module namespaces at hand.
-        const run = device.evaluate(`(function (importNow) { ${header.source} })`);
-        const result = run((name) => device.importNow(name));
+        // `gc()` collects; `meter()` returns the compute used since its last call (XS's deterministic meter).
+        const run = device.evaluate(`(function (importNow, gc, meter) { ${header.source} })`);
+        const result = run((name) => device.importNow(resolveHook(name, "")), globalThis.gc,
+          () => resetMeter(currentMeterLimit(), 0));
         return encode({ ok: true, result: result === undefined ? null : result });
       }
       const handler = listeners.get(`${header.k}/${header.id}`);
