@@ -61,7 +61,8 @@ function positiveInteger(value: unknown, fallback: number, name: string, min = 1
   return value;
 }
 
-type Waiter = { resolve: (result: WaitResult) => void; timer: object | undefined };
+type TimerID = ReturnType<typeof Timer.set>;
+type Waiter = { resolve: (result: WaitResult) => void; timer: TimerID | undefined };
 
 export class TLSConnection {
   readonly host: string;
@@ -75,8 +76,8 @@ export class TLSConnection {
   #socket: any; // the SDK's TLSSocket
   #socketReadable = 0;
   #socketWritable = 0;
-  #connectTimer: object | undefined;
-  #idleTimer: object | undefined;
+  #connectTimer: TimerID | undefined;
+  #idleTimer: TimerID | undefined;
   #waiters: Waiter[] = [];
   #tag: string;
 

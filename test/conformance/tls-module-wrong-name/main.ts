@@ -1,0 +1,27 @@
+// Rule (modules/tls over moddable-platform.md, TLS): through the project's TLS client (which guards the SDK's
+// TLSSocket), this refusal fails the connection with a TLSError of code TLS_CERT_UNTRUSTED whose message keeps the
+// board's ("TLS: certificate: auth err"), and the VM does not abort.
+// Here: the leaf's only name is other.example; the device asks for localhost.
+import { connect, TLSError } from "tls";
+import Resource from "Resource";
+import config from "mc/config";
+
+const CASE = "tls-module-wrong-name";
+const connection = connect(String(config.host), Number(config.port), {
+  ca: new Resource(String(config.ca)).slice(0),
+  connectTimeout: 5000,
+});
+
+async function run() {
+  while (connection.state === "resolving" || connection.state === "connecting") await connection.wait(1000);
+  const error = connection.error;
+  if (!(error instanceof TLSError)) return `state ${connection.state}, no error`;
+  if (error.code !== "TLS_CERT_UNTRUSTED") return `${error.code}, expected TLS_CERT_UNTRUSTED: ${error.message}`;
+  if (error.message.indexOf("TLS: certificate: auth err") < 0) return `the message lost the board's: ${error.message}`;
+  return "";
+}
+run().then((failure) => {
+  connection.close();
+  trace(failure ? `not ok ${CASE} ${failure}\n` : `ok ${CASE}\n`);
+  trace("done\n");
+});

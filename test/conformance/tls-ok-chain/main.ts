@@ -1,0 +1,42 @@
+// Rule (moddable-platform.md, TLS): a server that sends its leaf and the issuing CA, with that CA given in
+// secure.certificate, passes verification (TLS 1.2, P-256) and carries bytes both ways.
+import Timer from "timer";
+import TCP from "embedded:io/socket/tcp";
+import TLSSocket from "embedded:io/socket/tcp/tls";
+import Resource from "Resource";
+import config from "mc/config";
+
+const CASE = "tls-ok-chain";
+let ended = false;
+let socket: TLSSocket | undefined;
+const watchdog = Timer.set(() => end(false, "timeout"), 5000);
+function end(ok: boolean, why = "") {
+  if (ended) return;
+  ended = true;
+  Timer.clear(watchdog);
+  socket?.close();
+  trace(ok ? `ok ${CASE}\n` : `not ok ${CASE} ${why}\n`);
+  trace("done\n");
+}
+
+const sent = "hello over tls";
+let received = "";
+let wrote = false;
+socket = new TLSSocket({
+  address: "127.0.0.1",
+  port: Number(config.port), // an echo server sending leaf + CA
+  host: String(config.host),
+  secure: { certificate: new Resource(String(config.ca)).slice(0) },
+  TCP: { io: TCP },
+  onWritable(count: number) {
+    if (wrote) return;
+    if (count < sent.length) return end(false, `onWritable(${count}): too little space`);
+    wrote = true;
+    socket!.write(ArrayBuffer.fromString(sent));
+  },
+  onReadable(count: number) {
+    received += String.fromArrayBuffer(socket!.read(count) as ArrayBuffer);
+    if (received.length >= sent.length) end(received === sent, `echo was "${received}"`);
+  },
+  onError() { end(false, "onError: the handshake or the connection failed"); },
+});

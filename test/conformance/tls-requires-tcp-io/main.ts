@@ -1,0 +1,35 @@
+// Rule (moddable-platform.md, TLS): TLSSocket builds its own TCP from `options.TCP.io`, which is required: without
+// it the constructor throws.
+import Timer from "timer";
+import TLSSocket from "embedded:io/socket/tcp/tls";
+import Resource from "Resource";
+import config from "mc/config";
+
+const CASE = "tls-requires-tcp-io";
+let ended = false;
+let socket: TLSSocket | undefined;
+const watchdog = Timer.set(() => end(false, "timeout"), 5000);
+function end(ok: boolean, why = "") {
+  if (ended) return;
+  ended = true;
+  Timer.clear(watchdog);
+  socket?.close();
+  trace(ok ? `ok ${CASE}\n` : `not ok ${CASE} ${why}\n`);
+  trace("done\n");
+}
+
+// `any`: the typings require `TCP`, which is what this case leaves out.
+const options: any = {
+  address: "127.0.0.1",
+  port: Number(config.port),
+  host: String(config.host),
+  secure: { certificate: new Resource(String(config.ca)).slice(0) },
+  onWritable() { end(false, "connected without TCP.io"); },
+  onError() { end(false, "onError instead of a throw"); },
+};
+try {
+  socket = new TLSSocket(options);
+  end(false, "the constructor did not throw");
+} catch {
+  end(true);
+}
