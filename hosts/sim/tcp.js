@@ -88,6 +88,7 @@ export default class TCP {
     if (bytes.byteLength > this.#writable) throw new Error("would block");
     this.#writable -= bytes.byteLength;
     call("tcp.write", { id: this.#id }, bytes);
+    return this.#writable; // as the SDK's lwip TCP: the send space left
   }
 
   close() {
