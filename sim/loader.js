@@ -84,6 +84,17 @@ export function readManifest(file, into = { modules: new Map(), config: {}, reso
   return into;
 }
 
+const isPlain = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** `config` overrides merged into the manifest's, key by key at every depth. */
+function merge(base, over) {
+  const out = { ...base };
+  for (const [key, value] of Object.entries(over ?? {})) {
+    out[key] = isPlain(value) && isPlain(base?.[key]) ? merge(base[key], value) : value;
+  }
+  return out;
+}
+
 /** Resolves specifiers to canonical names and loads their source text for the XS worker. */
 export class ModuleLoader {
   #modules;
@@ -93,7 +104,7 @@ export class ModuleLoader {
   constructor({ manifest = "manifest.json", config = {}, resources = {} } = {}) {
     const read = readManifest(manifest);
     this.#modules = read.modules;
-    this.#config = { ...read.config, ...config };
+    this.#config = merge(read.config, config);
     this.#resources = read.resources;
     for (const [name, file] of Object.entries(resources)) this.#resources.set(name, path.resolve(ROOT, file));
   }

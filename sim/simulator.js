@@ -96,17 +96,22 @@ export class Simulator {
   }
 
   /** Queue an event for handle `key`; `build()` runs when it is sent and returns its header (or null: nothing). */
-  post(key, build, payload) {
+  post(key, build) {
     if (this.#closed || this.#aborted) return;
     if (this.#queued.has(key)) return;
     this.#queued.add(key);
-    this.#queue.push({ key, build, payload });
+    this.#queue.push({ key, build });
     this.#drain();
   }
 
-  /** Import a device module (its top level runs as one crank) and wait until the device is idle or aborts. */
-  async run(module, { timeout = 30000 } = {}) {
+  /** Import a device module: its top level runs as one crank, when the queue reaches it. */
+  launch(module) {
     this.post(`start:${module}`, () => ({ k: "start", module }));
+  }
+
+  /** Launch a device module and wait until the device is idle or aborts. */
+  async run(module, { timeout = 30000 } = {}) {
+    this.launch(module);
     return this.idle({ timeout });
   }
 
@@ -124,18 +129,20 @@ export class Simulator {
   }
 
   /** Run a function body in the device compartment as one crank: `importNow(name)` gives module namespaces. */
-  async crank(source) {
-    if (this.#worker.busy || this.#draining) await this.idle({ timeout: 60000 });
-    this.#draining = true;
-    try {
-      const { meter, reply } = await this.#worker.command(encode({ k: "eval", source }));
-      const { header } = decode(reply);
-      if (header.abort) throw new Error(`XS abort: unhandled exception: ${header.abort}`);
-      return { meter, result: header.result };
-    } finally {
-      this.#draining = false;
+  crank(source) {
+    if (this.#aborted) return Promise.reject(new Error(this.#aborted));
+    return new Promise((resolve, reject) => {
+      // Queued like any event (so it never overlaps a crank under way); its reply settles the promise.
+      this.#queue.push({
+        key: Symbol("crank"),
+        build: () => ({ k: "eval", source }),
+        settle: ({ meter, header }) => (header.abort
+          ? reject(new Error(`XS abort: unhandled exception: ${header.abort}`))
+          : resolve({ meter, result: header.result })),
+        fail: reject,
+      });
       this.#drain();
-    }
+    });
   }
 
   get aborted() { return this.#aborted; }
@@ -176,13 +183,20 @@ export class Simulator {
     this.#draining = true;
     try {
       while (this.#queue.length && !this.#aborted && !this.#closed) {
-        const { key, build, payload } = this.#queue.shift();
-        this.#queued.delete(key);
-        const header = build();
+        const event = this.#queue.shift();
+        this.#queued.delete(event.key);
+        const header = event.build();
         if (!header) continue;
-        const { reply } = await this.#worker.command(encode(header, typeof payload === "function" ? payload() : payload));
-        const answer = decode(reply).header;
-        if (answer.abort) this.#abort(answer.abort);
+        let meter, answer;
+        try {
+          ({ meter, reply: answer } = await this.#worker.command(encode(header)));
+        } catch (error) {
+          event.fail?.(error);
+          throw error;
+        }
+        answer = decode(answer).header;
+        if (event.settle) event.settle({ meter, header: answer });
+        else if (answer.abort) this.#abort(answer.abort);
       }
     } catch (error) {
       this.#abort(String(error?.message ?? error));
