@@ -234,6 +234,11 @@ export function installTls(sim) {
     const s = session(id);
     return [{}, s.take(s.plain, "plainBytes", count)];
   });
+  sim.op("tls.poke", ({ id }) => {
+    const s = session(id);
+    s.inCall = false;
+    s.changed();
+  });
   sim.op("tls.close", ({ id }) => {
     const s = sessions.get(id);
     if (!s) return;

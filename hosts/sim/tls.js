@@ -15,6 +15,10 @@
 import { call, listen, unlisten } from "sim:bridge";
 
 const RECORD_OVERHEAD = 96;
+// Decrypted bytes the socket holds before it stops reading ciphertext from its TCP (a board decrypts a record at a
+// time into a fixed buffer): past this, unread data stays in the TCP and the peer is pushed back.
+const PLAIN_LIMIT = 16 * 1024;
+const FEED_STEP = 4096;
 
 export default class TLSSocket {
   #id;
@@ -27,6 +31,7 @@ export default class TLSSocket {
   #pendingOut = 0;
   #plain = 0;
   #grew = false;
+  #tcpPending = 0;
   #failed = false;
   #closed = false;
   #format = "buffer";
@@ -109,12 +114,31 @@ export default class TLSSocket {
 
   #take(count) {
     this.#plain -= count;
-    return call("tls.read", { id: this.#id, count }).payload;
+    const bytes = call("tls.read", { id: this.#id, count }).payload;
+    if (this.#tcpPending > 0 && this.#plain < PLAIN_LIMIT) {
+      // Room again: take more ciphertext from the TCP; the parent reports the result as a `tls` event.
+      this.#feedTcp();
+      this.#flush();
+      call("tls.poke", { id: this.#id });
+    }
+    return bytes;
+  }
+
+  /** Feed ciphertext waiting in the TCP to the record layer while the decrypted backlog is under its limit. */
+  #feedTcp() {
+    let handshook = false;
+    while (this.#tcpPending > 0 && this.#plain < PLAIN_LIMIT && !this.#failed) {
+      const n = Math.min(this.#tcpPending, FEED_STEP);
+      const ciphertext = this.#tcp.read(n);
+      this.#tcpPending -= n;
+      handshook = this.#apply(call("tls.feed", { id: this.#id }, ciphertext).header) || handshook;
+    }
+    return handshook;
   }
 
   #apply(state) {
     this.#pendingOut = state.out;
-    this.#grew = state.plain > this.#plain;
+    this.#grew ||= state.plain > this.#plain;
     this.#plain = state.plain;
     if (state.error) {
       this.#failed = true;
@@ -141,7 +165,9 @@ export default class TLSSocket {
       this.#callbacks.onWritable?.call(this.#self, this.#tcpWritable - RECORD_OVERHEAD);
     }
     if (this.#closed) return;
-    if (this.#grew && this.#plain > 0) this.#callbacks.onReadable?.call(this.#self, this.#plain);
+    const grew = this.#grew;
+    this.#grew = false;
+    if (grew && this.#plain > 0) this.#callbacks.onReadable?.call(this.#self, this.#plain);
   }
 
   // TCP callbacks. A TLS failure found here is thrown, out through the TCP class's callback, as on a board.
@@ -161,13 +187,15 @@ export default class TLSSocket {
 
   #tcpReadable(count) {
     if (this.#closed || this.#failed) return;
-    const ciphertext = this.#tcp.read(count);
-    const handshook = this.#apply(call("tls.feed", { id: this.#id }, ciphertext).header);
+    this.#tcpPending = count;
+    const handshook = this.#feedTcp();
     this.#flush();
     this.#notify(handshook);
   }
 
   #tcpError() {
+    if (this.#closed) return;
+    if (this.#grew && !this.#failed) this.#notify(false); // decrypted bytes first, then the close
     if (this.#closed) return;
     this.#failed = true;
     this.#callbacks.onError?.call(this.#self);
