@@ -180,8 +180,9 @@ export class TipiServer {
   #waitingOn: TLSConnection | undefined;
 
   constructor(options: TipiOptions) {
-    if (!options || !(options.ca instanceof ArrayBuffer) || options.ca.byteLength === 0) {
-      throw new TypeError("tipi: options.ca (a DER CA certificate, ArrayBuffer) is required");
+    // A board's Resource is a host buffer, not an ArrayBuffer: accept any bytes with a length.
+    if (!options || !options.ca || !(options.ca.byteLength > 0)) {
+      throw new TypeError("tipi: options.ca (a DER CA certificate) is required");
     }
     this.#options = options;
     this.#rxSize = integer(options.rxSize, DEFAULTS.rxSize, "rxSize", 64, 1 << 20);
