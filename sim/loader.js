@@ -23,7 +23,11 @@ export const HOST_MODULES = {
   "timer": "hosts/sim/timer.js",
   "debug": "hosts/sim/debug.js",
   "Resource": "hosts/sim/resource.js",
+  "embedded:io/serial": "hosts/sim/serial.js",
 };
+
+/** The platform name manifests may use for the simulator; otherwise their "..." (any other platform) applies. */
+export const PLATFORM = "sim";
 
 function newestSource(dir, newest = 0) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -55,33 +59,42 @@ export function compile() {
   writeFileSync(stamp, String(newest));
 }
 
-/** Read a manifest and everything it includes: { modules: name -> project path (no extension), config }. */
+/**
+ * Read a manifest and everything it includes: { modules: name -> project path (no extension), config, resources }.
+ * Its `platforms` entry for the simulator ("sim", else "...") is read after the rest, so it overrides it.
+ */
 export function readManifest(file, into = { modules: new Map(), config: {}, resources: new Map() }, seen = new Set()) {
   const full = path.resolve(ROOT, file);
   if (seen.has(full)) return into;
   seen.add(full);
   const manifest = JSON.parse(readFileSync(full, "utf8"));
   const dir = path.dirname(full);
-  const includes = [].concat(manifest.include ?? []);
-  for (const include of includes) {
+  readSection(manifest, dir, into, seen);
+  const platform = manifest.platforms?.[PLATFORM] ?? manifest.platforms?.["..."];
+  if (platform) readSection(platform, dir, into, seen);
+  return into;
+}
+
+/** One manifest, or one of its `platforms` entries: includes first, then its own modules, resources and config. */
+function readSection(section, dir, into, seen) {
+  for (const include of [].concat(section.include ?? [])) {
     if (include.includes("$(MODDABLE)")) continue; // the SDK's own modules: provided by hosts/sim
     readManifest(path.resolve(dir, include.replace(/^\$\(MANIFEST\)\//, "./")), into, seen);
   }
-  for (const [name, where] of Object.entries(manifest.modules ?? {})) {
+  for (const [name, where] of Object.entries(section.modules ?? {})) {
     if (name === "*" || Array.isArray(where)) continue;
     if (where.includes("$(MODDABLE)")) continue;
     const target = path.relative(ROOT, path.resolve(dir, where)).replace(/\.(ts|js)$/, "");
     into.modules.set(name, target);
   }
-  for (const list of Object.values(manifest.resources ?? {})) {
+  for (const list of Object.values(section.resources ?? {})) {
     for (const where of [].concat(list)) {
       if (where.includes("$(MODDABLE)")) continue;
       const file = path.resolve(dir, where);
       into.resources.set(path.basename(file), file);
     }
   }
-  Object.assign(into.config, manifest.config ?? {});
-  return into;
+  into.config = merge(into.config, section.config);
 }
 
 const isPlain = (v) => v !== null && typeof v === "object" && !Array.isArray(v);

@@ -1,6 +1,7 @@
-// The TIPI TLS extension as an app: serve it on the link chosen by tipi/server, configured by the manifest's
-// `config.tipi` block (defaults in modules/tipi/manifest.json).
+// The TIPI TLS extension as an app: serve it on the link the manifest picks for the platform (`tipi/link`: a UART
+// on esp32, a TCP listener in the simulator), configured by the manifest's `config.tipi` block (defaults in
+// modules/tipi/manifest.json).
 import config from "mc/config";
-import { startTipiServer, type TipiConfig } from "tipi/server";
+import { startTipiLink } from "tipi/link";
 
-startTipiServer(config.tipi as TipiConfig);
+startTipiLink(config.tipi as Parameters<typeof startTipiLink>[0]);

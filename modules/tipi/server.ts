@@ -23,6 +23,9 @@ export type TipiService = {
   close(): void;
 };
 
+/** tipi/link in the simulator (and on a board with a network link instead of a UART). */
+export { startTipiServer as startTipiLink };
+
 export function startTipiServer(config: TipiConfig = {}): TipiService {
   const caResource = config.caResource ?? "ca.der";
   const ca = new Resource(caResource);

@@ -1,0 +1,76 @@
+// The TIPI extension over a UART link (tipi/uart, `embedded:io/serial`), as on a board: the simulated device
+// opens a pty by path (the SDK's Linux serial does the same), and the host reaches the pty's other side through a
+// small python bridge. The same TipiServer, the same host library, the same bytes.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn } from "node:child_process";
+import { Simulator } from "../sim/simulator.js";
+import { TipiClient } from "../client/tipi-client.js";
+import * as S from "./support/servers.js";
+
+// The pty's master side, served on a TCP port for the host. python3 is on every machine this project runs on.
+const BRIDGE = `
+import os, select, socket, sys, tty
+master, slave = os.openpty()
+tty.setraw(slave)
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen(1)
+print(os.ttyname(slave), server.getsockname()[1], flush=True)
+s, _ = server.accept()
+while True:
+    r, _, _ = select.select([master, s, sys.stdin], [], [])
+    if sys.stdin in r and not os.read(sys.stdin.fileno(), 1): break
+    if master in r:
+        try: data = os.read(master, 65536)
+        except OSError: break
+        if data: s.sendall(data)
+    if s in r:
+        data = s.recv(65536)
+        if not data: break
+        os.write(master, data)
+`;
+
+test("uart: open, write, read and close a TLS handle through the device's serial link (a pty)", async () => {
+  const echo = await S.tlsEcho();
+  const bridge = spawn("python3", ["-c", BRIDGE], { stdio: ["pipe", "pipe", "inherit"] });
+  const log = [];
+  let sim;
+  let client;
+  try {
+    const [device, port] = await new Promise((resolve, reject) => {
+      bridge.stdout.once("data", (data) => resolve(data.toString().trim().split(" ")));
+      bridge.once("exit", () => reject(new Error("bridge exited")));
+    });
+    sim = await Simulator.start({
+      manifest: "test/device/tipi-uart/manifest.json",
+      config: { tipi: { serial: { device, baud: 115200 } } },
+      onTrace: (line) => log.push(line),
+    });
+    sim.launch("main");
+    client = await TipiClient.connect(`127.0.0.1:${port}`);
+    assert.ok(await client.open(7, `localhost:${echo.port}`), log.join("\n"));
+    const data = Buffer.from(S.pattern(20000, 7)); // every byte value, raw over the tty
+    assert.ok(await client.write(7, data));
+    const got = [];
+    let have = 0;
+    while (have < data.length) {
+      const chunk = await client.read(7, 2048);
+      got.push(chunk);
+      have += chunk.length;
+      if (!chunk.length) await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(Buffer.concat(got), data);
+    assert.ok(await client.close(7));
+    assert.ok(log.some((line) => /^tipi: serving the TLS extension on the UART \(\/dev\/.+, 115200 baud\)$/.test(line)), log.join("\n"));
+    assert.is(sim.aborted, null);
+  } finally {
+    client?.end();
+    await sim?.close();
+    bridge.stdin.end();
+    bridge.kill();
+    await echo.close();
+  }
+});
+
+test.run();
