@@ -62,7 +62,9 @@ function positiveInteger(value: unknown, fallback: number, name: string, min = 1
 }
 
 type TimerID = ReturnType<typeof Timer.set>;
-type Waiter = { resolve: (result: WaitResult) => void; timer: TimerID | undefined };
+/** What a wait is for: "any" change (the default), bytes to read, or room in the tx ring. */
+export type WaitFor = "any" | "readable" | "writable";
+type Waiter = { resolve: (result: WaitResult) => void; timer: TimerID | undefined; until: WaitFor };
 
 export class TLSConnection {
   readonly host: string;
@@ -157,18 +159,26 @@ export class TLSConnection {
   /** Bytes queued in the tx ring, not yet handed to the socket. */
   get pending(): number { return this.#tx.available; }
 
-  /** Resolve when something changes (readable, writable, state) or after timeoutMs. The only call that waits. */
-  wait(timeoutMs: number): Promise<WaitResult> {
+  /**
+   * Resolve when something changes or after timeoutMs: the only call that waits. `until` narrows it: "readable"
+   * (bytes to read), "writable" (room in the tx ring); a state change or the timeout ends any wait. It resolves at
+   * once when what it waits for is already there.
+   */
+  wait(timeoutMs: number, until: WaitFor = "any"): Promise<WaitResult> {
     if (typeof timeoutMs !== "number" || !(timeoutMs >= 0)) {
       return Promise.reject(new TLSError(TLS_BAD_ARGUMENT, "wait wants a timeout in ms >= 0"));
     }
-    if (this.#rx.available > 0) return Promise.resolve("readable");
+    if (until !== "any" && until !== "readable" && until !== "writable") {
+      return Promise.reject(new TLSError(TLS_BAD_ARGUMENT, `wait for "any", "readable" or "writable", not ${String(until)}`));
+    }
+    if (until !== "writable" && this.#rx.available > 0) return Promise.resolve("readable");
+    if (until === "writable" && this.#tx.free > 0 && this.#state === "open") return Promise.resolve("writable");
     if (this.#state === "closed" || this.#state === "failed" || this.#peerClosed) return Promise.resolve("state");
     if (this.#waiters.length >= MAX_WAITERS) {
       return Promise.reject(new TLSError(TLS_BAD_ARGUMENT, `at most ${MAX_WAITERS} waits at once`));
     }
     return new Promise((resolve) => {
-      const waiter: Waiter = { resolve, timer: undefined };
+      const waiter: Waiter = { resolve, timer: undefined, until };
       waiter.timer = Timer.set(() => {
         waiter.timer = undefined;
         this.#wake("timeout", waiter);
@@ -348,11 +358,16 @@ export class TLSConnection {
       only.resolve(result);
       return;
     }
-    this.#waiters = [];
+    let kept = 0;
     for (const w of waiters) {
+      if (result !== "state" && w.until !== "any" && w.until !== result) {
+        waiters[kept++] = w; // not what it waits for
+        continue;
+      }
       if (w.timer) Timer.clear(w.timer);
       w.resolve(result);
     }
+    waiters.length = kept;
   }
 }
 

@@ -105,7 +105,8 @@ const scenarios: Record<string, () => Promise<void>> = {
       const n = c.write(chunk, offered, fill - offered);
       if (n === 0) {
         zeroWrites++;
-        if ((await c.wait(5000)) === "timeout") break;
+        // Waits for room even while the echo-less sink has nothing to read: no polling.
+        if ((await c.wait(5000, "writable")) === "timeout") break;
       }
       offered += n;
       sent += n;
