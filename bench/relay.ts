@@ -5,7 +5,7 @@ import Listener from "embedded:io/socket/listener";
 import TCP from "embedded:io/socket/tcp";
 import Resource from "Resource";
 import config from "mc/config";
-import { connect } from "tls";
+import { connect } from "tls/client";
 
 const { source } = config.relay as { source: number };
 const chunk = new Uint8Array(2048);

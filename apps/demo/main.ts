@@ -5,7 +5,7 @@ import Timer from "timer";
 import TCP from "embedded:io/socket/tcp";
 import Resource from "Resource";
 import config from "mc/config";
-import { connect, TLSError } from "tls";
+import { connect, TLSError } from "tls/client";
 
 const demo = config.demo as { tcpPort: number; tlsHost: string; tlsPort: number; ca: string };
 

@@ -40,7 +40,7 @@
 //   write stops, closing its handle if part of it was taken.
 import Ring from "ring";
 import Timer from "timer";
-import { connect, TLSConnection, TLSError, type Providers } from "tls";
+import { connect, TLSConnection, TLSError, type Providers } from "tls/client";
 import {
   Request, decodeFrame, decodeRequest, describe, frameLength,
   OK, OPEN, CLOSE, WRITE, READ, GOOD, BAD, NEED_MORE, TOO_LONG, EXTENSION_TLS,

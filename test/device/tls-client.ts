@@ -2,7 +2,7 @@
 // fixture server's port. Reports `ok <name>` / `not ok <name> <why>` lines, then `done`.
 import Resource from "Resource";
 import config from "mc/config";
-import { connect, TLSConnection, TLSError } from "tls";
+import { connect, TLSConnection, TLSError } from "tls/client";
 
 const port = config.port as number;
 const host = (config.host as string | undefined) ?? "localhost";

@@ -1,4 +1,4 @@
-import { connect, TLSError } from "tls";
+import { connect, TLSError } from "tls/client";
 import config from "mc/config";
 
 import Resource from "Resource";

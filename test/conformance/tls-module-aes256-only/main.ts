@@ -2,7 +2,7 @@
 // TLSSocket), this refusal fails the connection with a TLSError of code TLS_HANDSHAKE whose message keeps the
 // board's ("TLS: alert: 2, 40"), and the VM does not abort.
 // Here: the server's only suite is ECDHE-ECDSA-AES256-GCM-SHA384, which the board does not offer.
-import { connect, TLSError } from "tls";
+import { connect, TLSError } from "tls/client";
 import Resource from "Resource";
 import config from "mc/config";
 

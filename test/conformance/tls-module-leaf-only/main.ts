@@ -3,7 +3,7 @@
 // board's ("TLS: certificate: auth err"), and the VM does not abort.
 // Here: the server sends its leaf alone, without the issuing CA (the board's verifier checks names
 // only while walking a chain of two or more).
-import { connect, TLSError } from "tls";
+import { connect, TLSError } from "tls/client";
 import Resource from "Resource";
 import config from "mc/config";
 

@@ -2,7 +2,7 @@
 // TLSSocket), this refusal fails the connection with a TLSError of code TLS_HANDSHAKE whose message keeps the
 // board's ("TLS: alert: 2, 70"), and the VM does not abort.
 // Here: the server accepts TLS 1.3 only; the board speaks TLS 1.2 only.
-import { connect, TLSError } from "tls";
+import { connect, TLSError } from "tls/client";
 import Resource from "Resource";
 import config from "mc/config";
 

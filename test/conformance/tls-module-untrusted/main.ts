@@ -2,7 +2,7 @@
 // TLSSocket), this refusal fails the connection with a TLSError of code TLS_CERT_UNTRUSTED whose message keeps the
 // board's ("TLS: certificate: auth err"), and the VM does not abort.
 // Here: the server's leaf + CA come from a CA the device does not trust.
-import { connect, TLSError } from "tls";
+import { connect, TLSError } from "tls/client";
 import Resource from "Resource";
 import config from "mc/config";
 

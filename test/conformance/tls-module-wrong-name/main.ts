@@ -2,7 +2,7 @@
 // TLSSocket), this refusal fails the connection with a TLSError of code TLS_CERT_UNTRUSTED whose message keeps the
 // board's ("TLS: certificate: auth err"), and the VM does not abort.
 // Here: the leaf's only name is other.example; the device asks for localhost.
-import { connect, TLSError } from "tls";
+import { connect, TLSError } from "tls/client";
 import Resource from "Resource";
 import config from "mc/config";
 

@@ -2,7 +2,7 @@
 // TLSSocket), this refusal fails the connection with a TLSError of code TLS_HANDSHAKE whose message keeps the
 // board's ("TLS: alert: 2, 40"), and the VM does not abort.
 // Here: the server's only ECDHE group is X25519; the board's only curve is secp256r1.
-import { connect, TLSError } from "tls";
+import { connect, TLSError } from "tls/client";
 import Resource from "Resource";
 import config from "mc/config";
 
