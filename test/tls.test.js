@@ -46,6 +46,15 @@ test("tls: 512 KiB upload through a 1 KiB tx ring arrives byte-exact (SHA-256 at
     assert.is(received.sha256, servers.sha256(servers.pattern(size)));
   }));
 
+test("tls: 256 KiB upload through a 4 KiB tx ring (larger than the socket's writable space) arrives byte-exact", () =>
+  withServer(() => servers.tlsSink(), async (s) => {
+    const size = 256 * 1024 + 333;
+    await scenario("upload", s, { size, txSize: 4096 });
+    const [received] = await s.waitReceived(1, 5000);
+    assert.is(received.bytes, size);
+    assert.is(received.sha256, servers.sha256(servers.pattern(size)));
+  }));
+
 const refusals = [
   ["untrusted CA", servers.untrusted, "TLS_CERT_UNTRUSTED"],
   ["expired certificate", servers.expiredCert, "TLS_CERT_UNTRUSTED"],

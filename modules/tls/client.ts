@@ -216,7 +216,9 @@ export class TLSConnection {
   #open(address: string) {
     this.#state = "connecting";
     const provider = this.#options.socket ?? { io: TLSSocket, TCP: { io: TCP } };
-    const GuardedTCP = guardTCP(provider.TCP.io, (error) => this.#fail(fromHandshakeFailure(error)));
+    const GuardedTCP = guardTCP(provider.TCP.io, (error) => this.#fail(this.#state === "open"
+      ? new TLSError(TLS_CLOSED, `connection failed after the handshake: ${error instanceof Error ? error.message : String(error)}`)
+      : fromHandshakeFailure(error)));
     try {
       this.#socket = new provider.io({
         address,
@@ -291,7 +293,11 @@ export class TLSConnection {
     const socket = this.#socket;
     if (!socket || this.#state !== "open" || this.#peerClosed) return;
     if (this.#socketWritable <= 0 || this.#tx.available === 0) return;
+    // One write per report: the TLS record overhead of a second write could exceed what is left.
+    let once = true;
     const freed = this.#tx.readTo((view) => {
+      if (!once) return 0;
+      once = false;
       socket.write(view);
       return view.byteLength;
     }, this.#socketWritable);

@@ -11,11 +11,10 @@ export const TLS_CERT_UNTRUSTED = "TLS_CERT_UNTRUSTED";
 export const TLS_HANDSHAKE = "TLS_HANDSHAKE";
 export const TLS_TIMEOUT = "TLS_TIMEOUT";
 export const TLS_CLOSED = "TLS_CLOSED";
-export const TLS_INTERNAL = "TLS_INTERNAL";
 
 export type TLSErrorCode =
   | typeof TLS_BAD_ARGUMENT | typeof TLS_DNS | typeof TLS_CONNECT_FAILED | typeof TLS_CERT_UNTRUSTED
-  | typeof TLS_HANDSHAKE | typeof TLS_TIMEOUT | typeof TLS_CLOSED | typeof TLS_INTERNAL;
+  | typeof TLS_HANDSHAKE | typeof TLS_TIMEOUT | typeof TLS_CLOSED;
 
 export class TLSError extends Error {
   readonly code: TLSErrorCode;

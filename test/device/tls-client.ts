@@ -91,7 +91,7 @@ const scenarios: Record<string, () => Promise<void>> = {
 
   async upload() {
     const total = config.size as number;
-    const c = connect(host, port, { ca, txSize: 1024 });
+    const c = connect(host, port, { ca, txSize: (config.txSize as number | undefined) ?? 1024 });
     await opened(c);
     const chunk = new Uint8Array(700);
     const source = new Pattern();
