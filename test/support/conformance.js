@@ -131,10 +131,14 @@ export const CASES = {
   ])),
 };
 
-/** The case folders: every directory of test/conformance that holds a manifest.json. */
+/** The folder of test/conformance that holds the device modules the cases share (conformance/report, ...): no case. */
+export const COMMON = "common";
+
+/** The case folders: every directory of test/conformance that holds a manifest.json, but the shared one. */
 export function caseFolders() {
   return readdirSync(CASES_DIR, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(path.join(CASES_DIR, entry.name, "manifest.json")))
+    .filter((entry) => entry.isDirectory() && entry.name !== COMMON)
+    .filter((entry) => existsSync(path.join(CASES_DIR, entry.name, "manifest.json")))
     .map((entry) => entry.name)
     .sort();
 }

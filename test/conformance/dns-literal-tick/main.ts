@@ -4,21 +4,16 @@ import Timer from "timer";
 import UDP from "embedded:io/socket/udp";
 import Resolver from "embedded:network/dns/resolver/udp";
 import config from "mc/config";
+import report from "conformance/report";
 
-const CASE = "dns-literal-tick";
-let ended = false;
-const watchdog = Timer.set(() => end(false, "no answer within 2.5 s"), 2500);
+const { end } = report("dns-literal-tick", {
+  watchdog: 2500,
+  timeout: "no answer within 2.5 s",
+  close: () => { if (!halfPassed) Timer.clear(half); },
+});
 const half = Timer.set(() => { halfPassed = true; }, 500);
 let halfPassed = false;
 let returned = false;
-function end(ok: boolean, why = "") {
-  if (ended) return;
-  ended = true;
-  Timer.clear(watchdog);
-  if (!halfPassed) Timer.clear(half);
-  trace(ok ? `ok ${CASE}\n` : `not ok ${CASE} ${why}\n`);
-  trace("done\n");
-}
 
 const literal = "127.0.0.1";
 const resolver = new Resolver({ servers: [String(config.dnsServer)], socket: { io: UDP } });

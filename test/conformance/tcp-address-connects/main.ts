@@ -1,20 +1,10 @@
 // Rule (moddable-platform.md, TCP): a TCP socket connects to a dotted IPv4 `address` and `port`; bytes go both ways.
-import Timer from "timer";
 import TCP from "embedded:io/socket/tcp";
 import config from "mc/config";
+import report from "conformance/report";
 
-const CASE = "tcp-address-connects";
-let ended = false;
 let tcp: TCP | undefined;
-const watchdog = Timer.set(() => end(false, "timeout"), 5000);
-function end(ok: boolean, why = "") {
-  if (ended) return;
-  ended = true;
-  Timer.clear(watchdog);
-  tcp?.close();
-  trace(ok ? `ok ${CASE}\n` : `not ok ${CASE} ${why}\n`);
-  trace("done\n");
-}
+const { end } = report("tcp-address-connects", { watchdog: 5000, close: () => tcp?.close() });
 
 const sent = "ping";
 let received = "";

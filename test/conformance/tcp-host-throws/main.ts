@@ -1,20 +1,10 @@
 // Rule (moddable-platform.md, TCP): a name in `host` is not resolved: the constructor throws "invalid address".
-import Timer from "timer";
 import TCP from "embedded:io/socket/tcp";
 import config from "mc/config";
+import report, { messageOf } from "conformance/report";
 
-const CASE = "tcp-host-throws";
-let ended = false;
 let tcp: TCP | undefined;
-const watchdog = Timer.set(() => end(false, "timeout"), 5000);
-function end(ok: boolean, why = "") {
-  if (ended) return;
-  ended = true;
-  Timer.clear(watchdog);
-  tcp?.close();
-  trace(ok ? `ok ${CASE}\n` : `not ok ${CASE} ${why}\n`);
-  trace("done\n");
-}
+const { end } = report("tcp-host-throws", { watchdog: 5000, close: () => tcp?.close() });
 
 // `any`: the SDK's typings accept `host`, ours do not (the implementations do not either).
 const options: any = {
@@ -26,6 +16,6 @@ const options: any = {
 try {
   tcp = new TCP(options);
 } catch (error) {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   end(message === "invalid address", `threw "${message}", not "invalid address"`);
 }

@@ -1,20 +1,14 @@
 // Rule (moddable-platform.md, TCP): a refused connection arrives as onError() with no argument (no error detail).
-import Timer from "timer";
 import TCP from "embedded:io/socket/tcp";
 import config from "mc/config";
+import report from "conformance/report";
 
-const CASE = "tcp-onerror-no-args";
-let ended = false;
 let tcp: TCP | undefined;
-const watchdog = Timer.set(() => end(false, "timeout: no onError"), 5000);
-function end(ok: boolean, why = "") {
-  if (ended) return;
-  ended = true;
-  Timer.clear(watchdog);
-  tcp?.close();
-  trace(ok ? `ok ${CASE}\n` : `not ok ${CASE} ${why}\n`);
-  trace("done\n");
-}
+const { end } = report("tcp-onerror-no-args", {
+  watchdog: 5000,
+  timeout: "timeout: no onError",
+  close: () => tcp?.close(),
+});
 
 tcp = new TCP({
   address: "127.0.0.1",

@@ -1,32 +1,11 @@
 // Rule (moddable-platform.md, TCP): read(n) and read(view) throw "invalid" when asked for more than is readable
 // (read(n) also for n <= 0) and take nothing; read() with nothing buffered returns undefined.
-import Timer from "timer";
 import TCP from "embedded:io/socket/tcp";
 import config from "mc/config";
+import report, { thrown } from "conformance/report";
 
-const CASE = "tcp-read-past-throws";
-let ended = false;
 let tcp: TCP | undefined;
-const watchdog = Timer.set(() => end("timeout"), 5000);
-function check(name: string, ok: boolean, why: string) {
-  trace(ok ? `ok ${CASE}/${name}\n` : `not ok ${CASE}/${name} ${why}\n`);
-}
-function end(failure?: string) {
-  if (ended) return;
-  ended = true;
-  Timer.clear(watchdog);
-  tcp?.close();
-  if (failure) trace(`not ok ${CASE} ${failure}\n`);
-  trace("done\n");
-}
-function thrown(f: () => unknown): string {
-  try {
-    f();
-    return "no throw";
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
+const { check, done } = report("tcp-read-past-throws", { watchdog: 5000, close: () => tcp?.close() });
 
 const sent = "0123456789";
 let received = "";
@@ -55,12 +34,12 @@ tcp = new TCP({
     const view = new Uint8Array(count);
     const n: unknown = this.read(view);
     received += String.fromArrayBuffer(view.buffer);
-    if (n !== count) return end(`read(view of ${count}) returned ${String(n)}`);
+    if (n !== count) return done(`read(view of ${count}) returned ${String(n)}`);
     if (received.length < sent.length) return;
     check("nothing-taken", received === sent, `after the throws the bytes were "${received}"`);
     const after: unknown = this.read();
     check("read-drained-undefined", after === undefined, `read() after draining gave ${String(after)}`);
-    end();
+    done();
   },
-  onError() { end("onError"); },
+  onError() { done("onError"); },
 });

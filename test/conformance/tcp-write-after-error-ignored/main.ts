@@ -1,20 +1,14 @@
 // Rule (moddable-platform.md, TCP): a write after an error is silently ignored (no throw).
-import Timer from "timer";
 import TCP from "embedded:io/socket/tcp";
 import config from "mc/config";
+import report, { messageOf } from "conformance/report";
 
-const CASE = "tcp-write-after-error-ignored";
-let ended = false;
 let tcp: TCP | undefined;
-const watchdog = Timer.set(() => end(false, "timeout: no onError"), 5000);
-function end(ok: boolean, why = "") {
-  if (ended) return;
-  ended = true;
-  Timer.clear(watchdog);
-  tcp?.close();
-  trace(ok ? `ok ${CASE}\n` : `not ok ${CASE} ${why}\n`);
-  trace("done\n");
-}
+const { end } = report("tcp-write-after-error-ignored", {
+  watchdog: 5000,
+  timeout: "timeout: no onError",
+  close: () => tcp?.close(),
+});
 
 tcp = new TCP({
   address: "127.0.0.1",
@@ -25,7 +19,7 @@ tcp = new TCP({
       this.write(new ArrayBuffer(16));
       end(true);
     } catch (error) {
-      end(false, `write after onError threw "${error instanceof Error ? error.message : String(error)}"`);
+      end(false, `write after onError threw "${messageOf(error)}"`);
     }
   },
 });

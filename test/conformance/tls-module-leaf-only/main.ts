@@ -3,26 +3,6 @@
 // board's ("TLS: certificate: auth err"), and the VM does not abort.
 // Here: the server sends its leaf alone, without the issuing CA (the board's verifier checks names
 // only while walking a chain of two or more).
-import { connect, TLSError } from "tls/client";
-import Resource from "Resource";
-import config from "mc/config";
+import moduleCase from "conformance/module-case";
 
-const CASE = "tls-module-leaf-only";
-const connection = connect(String(config.host), Number(config.port), {
-  ca: new Resource(String(config.ca)).slice(0),
-  connectTimeout: 5000,
-});
-
-async function run() {
-  while (connection.state === "resolving" || connection.state === "connecting") await connection.wait(1000);
-  const error = connection.error;
-  if (!(error instanceof TLSError)) return `state ${connection.state}, no error`;
-  if (error.code !== "TLS_CERT_UNTRUSTED") return `${error.code}, expected TLS_CERT_UNTRUSTED: ${error.message}`;
-  if (error.message.indexOf("TLS: certificate: auth err") < 0) return `the message lost the board's: ${error.message}`;
-  return "";
-}
-run().then((failure) => {
-  connection.close();
-  trace(failure ? `not ok ${CASE} ${failure}\n` : `ok ${CASE}\n`);
-  trace("done\n");
-});
+moduleCase("tls-module-leaf-only", "TLS_CERT_UNTRUSTED", "TLS: certificate: auth err");

@@ -3,14 +3,14 @@
 // TLS_BAD_ARGUMENT, at once, and opens no socket.
 import { connect, TLSError } from "tls/client";
 import config from "mc/config";
+import report from "conformance/report";
 
-const CASE = "tls-module-no-ca";
+const { end } = report("tls-module-no-ca");
 try {
   const connection = connect(String(config.host), Number(config.port), {});
   connection.close();
-  trace(`not ok ${CASE} connect() without a CA did not throw\n`);
+  end(false, "connect() without a CA did not throw");
 } catch (error) {
   const code = error instanceof TLSError ? error.code : String(error);
-  trace(code === "TLS_BAD_ARGUMENT" ? `ok ${CASE}\n` : `not ok ${CASE} threw ${code}, expected TLS_BAD_ARGUMENT\n`);
+  end(code === "TLS_BAD_ARGUMENT", `threw ${code}, expected TLS_BAD_ARGUMENT`);
 }
-trace("done\n");

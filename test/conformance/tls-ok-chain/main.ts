@@ -1,23 +1,13 @@
 // Rule (moddable-platform.md, TLS): a server that sends its leaf and the issuing CA, with that CA given in
 // secure.certificate, passes verification (TLS 1.2, P-256) and carries bytes both ways.
-import Timer from "timer";
 import TCP from "embedded:io/socket/tcp";
 import TLSSocket from "embedded:io/socket/tcp/tls";
 import Resource from "Resource";
 import config from "mc/config";
+import report from "conformance/report";
 
-const CASE = "tls-ok-chain";
-let ended = false;
 let socket: TLSSocket | undefined;
-const watchdog = Timer.set(() => end(false, "timeout"), 5000);
-function end(ok: boolean, why = "") {
-  if (ended) return;
-  ended = true;
-  Timer.clear(watchdog);
-  socket?.close();
-  trace(ok ? `ok ${CASE}\n` : `not ok ${CASE} ${why}\n`);
-  trace("done\n");
-}
+const { end } = report("tls-ok-chain", { watchdog: 5000, close: () => socket?.close() });
 
 const sent = "hello over tls";
 let received = "";

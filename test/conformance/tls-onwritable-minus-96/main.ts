@@ -2,24 +2,18 @@
 // the SDK's Linux simulator's TCP reports 1536, so 1440 (observed). The TCP's space is what the SDK's TLSSocket keeps
 // (modules/crypt/ssl/session_419.js): the count of the TCP's last onWritable, less the bytes written to it since;
 // usually the TCP has reported 1536 again before the handshake ends, which gives the 1440.
-import Timer from "timer";
 import TCP from "embedded:io/socket/tcp";
 import TLSSocket from "embedded:io/socket/tcp/tls";
 import Resource from "Resource";
 import config from "mc/config";
+import report from "conformance/report";
 
-const CASE = "tls-onwritable-minus-96";
-let ended = false;
 let socket: TLSSocket | undefined;
-const watchdog = Timer.set(() => end(false, "timeout: no onWritable"), 5000);
-function end(ok: boolean, why = "") {
-  if (ended) return;
-  ended = true;
-  Timer.clear(watchdog);
-  socket?.close();
-  trace(ok ? `ok ${CASE}\n` : `not ok ${CASE} ${why}\n`);
-  trace("done\n");
-}
+const { end, check } = report("tls-onwritable-minus-96", {
+  watchdog: 5000,
+  timeout: "timeout: no onWritable",
+  close: () => socket?.close(),
+});
 
 // A TCP that keeps the count its onWritable last reported and the bytes written to it since.
 const reported: number[] = [];
@@ -55,7 +49,7 @@ socket = new TLSSocket({
   TCP: { io: SpyTCP },
   onWritable(count: number) {
     const tcp1536 = reported[0] === 1536; // the space of a fresh connection
-    trace(tcp1536 ? `ok ${CASE}/tcp-reports-1536\n` : `not ok ${CASE}/tcp-reports-1536 the TCP first reported ${reported[0]}\n`);
+    check("tcp-reports-1536", tcp1536, `the TCP first reported ${reported[0]}`);
     if (count !== space - 96) end(false, `TLS reported ${count}; the TCP's space was ${space} (TCP reported ${reported.join(", ")})`);
     else if (space === 1536 && count !== 1440) end(false, `TLS reported ${count}, not 1440`);
     else end(true);

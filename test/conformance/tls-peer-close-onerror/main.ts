@@ -1,22 +1,16 @@
 // Rule (moddable-platform.md, TLS): a peer close is onError(), after the bytes the peer sent were read.
-import Timer from "timer";
 import TCP from "embedded:io/socket/tcp";
 import TLSSocket from "embedded:io/socket/tcp/tls";
 import Resource from "Resource";
 import config from "mc/config";
+import report from "conformance/report";
 
-const CASE = "tls-peer-close-onerror";
-let ended = false;
 let socket: TLSSocket | undefined;
-const watchdog = Timer.set(() => end(false, "timeout: no onError"), 5000);
-function end(ok: boolean, why = "") {
-  if (ended) return;
-  ended = true;
-  Timer.clear(watchdog);
-  socket?.close();
-  trace(ok ? `ok ${CASE}\n` : `not ok ${CASE} ${why}\n`);
-  trace("done\n");
-}
+const { end } = report("tls-peer-close-onerror", {
+  watchdog: 5000,
+  timeout: "timeout: no onError",
+  close: () => socket?.close(),
+});
 
 const expected = 5; // the server sends 5 bytes, then closes
 let received = 0;

@@ -1,23 +1,13 @@
 // Rule (moddable-platform.md, TLS): read(view) copies min(view length, available) and returns the count; unlike TCP it
 // does not throw when the view is longer than what is readable.
-import Timer from "timer";
 import TCP from "embedded:io/socket/tcp";
 import TLSSocket from "embedded:io/socket/tcp/tls";
 import Resource from "Resource";
 import config from "mc/config";
+import report, { messageOf } from "conformance/report";
 
-const CASE = "tls-read-view-copies-available";
-let ended = false;
 let socket: TLSSocket | undefined;
-const watchdog = Timer.set(() => end(false, "timeout"), 5000);
-function end(ok: boolean, why = "") {
-  if (ended) return;
-  ended = true;
-  Timer.clear(watchdog);
-  socket?.close();
-  trace(ok ? `ok ${CASE}\n` : `not ok ${CASE} ${why}\n`);
-  trace("done\n");
-}
+const { end } = report("tls-read-view-copies-available", { watchdog: 5000, close: () => socket?.close() });
 
 const sent = "ping";
 let wrote = false;
@@ -38,7 +28,7 @@ socket = new TLSSocket({
     try {
       n = socket!.read(view);
     } catch (error) {
-      return end(false, `read(view of ${view.length}) with ${count} readable threw "${error instanceof Error ? error.message : String(error)}"`);
+      return end(false, `read(view of ${view.length}) with ${count} readable threw "${messageOf(error)}"`);
     }
     const text = String.fromArrayBuffer(view.buffer.slice(0, count));
     end(n === count && sent.startsWith(text), `read(view of ${view.length}) with ${count} readable returned ${String(n)} ("${text}")`);

@@ -1,22 +1,12 @@
 // Rule (moddable-platform.md, TLS): TLSSocket builds its own TCP from `options.TCP.io`, which is required: without
 // it the constructor throws.
-import Timer from "timer";
 import TLSSocket from "embedded:io/socket/tcp/tls";
 import Resource from "Resource";
 import config from "mc/config";
+import report from "conformance/report";
 
-const CASE = "tls-requires-tcp-io";
-let ended = false;
 let socket: TLSSocket | undefined;
-const watchdog = Timer.set(() => end(false, "timeout"), 5000);
-function end(ok: boolean, why = "") {
-  if (ended) return;
-  ended = true;
-  Timer.clear(watchdog);
-  socket?.close();
-  trace(ok ? `ok ${CASE}\n` : `not ok ${CASE} ${why}\n`);
-  trace("done\n");
-}
+const { end } = report("tls-requires-tcp-io", { watchdog: 5000, close: () => socket?.close() });
 
 // `any`: the typings require `TCP`, which is what this case leaves out.
 const options: any = {
