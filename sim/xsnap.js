@@ -106,8 +106,10 @@ export class XsWorker {
         .then(() => this.#onCommand(message.subarray(1)))
         .then((reply) => this.#send(Buffer.concat([Buffer.from("/"), reply ?? Buffer.alloc(0)])),
           (error) => {
-            // The worker is blocked waiting: it must get an answer. Encode the failure for the runtime to throw.
-            this.#send(Buffer.concat([Buffer.from("/"), Buffer.from(`\0${error?.message ?? error}`)]));
+            // onCommand encodes its own failures for the worker; one that escapes it cannot be answered in a form
+            // the worker understands, so the worker is stopped and the crank under way fails with the reason.
+            this.stderr += `host command failed: ${error?.message ?? error}\n`;
+            this.kill();
           });
       return;
     }

@@ -58,7 +58,7 @@
     ArrayBuffer.fromString = function (string) { return encoder.encode(String(string)).buffer; };
   }
 
-  const bridge = Object.freeze({ call, listen, unlisten, trace, encode, decode, gc: globalThis.gc });
+  const bridge = Object.freeze({ call, listen, unlisten, trace, gc: globalThis.gc });
 
   // Module loading: names are resolved by the parent from the manifests (see sim/loader.js).
   function resolveHook(specifier, referrer) {
