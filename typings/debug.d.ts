@@ -1,4 +1,7 @@
 declare module "debug" {
-  const Debug: { gc(enable?: boolean): void };
-  export default Debug;
+  var Debug: {
+    /** Collects garbage now; `enable` turns collection on or off. */
+    gc: (enable?: boolean) => void;
+  };
+  export { Debug as default };
 }

@@ -2,7 +2,8 @@
 // `address:port`; each accepted connection becomes the link of one TipiServer. One link at a time: a newer
 // connection takes over from an older one (a host that crashed leaves a half-open socket behind), and handles stay
 // open across links. A board with a UART link wires `embedded:io/serial` to TipiServer the same way (attach, then
-// forward onReadable/onWritable/onError); tipi.ts itself does not know which link it serves.
+// forward onReadable/onWritable; a serial port has no onError: see tipi/uart); tipi.ts itself does not know which
+// link it serves.
 import Listener from "embedded:io/socket/listener";
 import TCP from "embedded:io/socket/tcp";
 import Resource from "Resource";
@@ -18,6 +19,9 @@ export type TipiConfig = Omit<TipiOptions, "ca"> & {
   caResource?: string;
 };
 
+/** What the SDK's Listener implements beyond its typing (embedded:io/socket/listener). */
+type Closable = { close(): void };
+
 export type TipiService = {
   readonly tipi: TipiServer;
   close(): void;
@@ -28,7 +32,8 @@ export { startTipiServer as startTipiLink };
 
 export function startTipiServer(config: TipiConfig = {}): TipiService {
   const caResource = config.caResource ?? "ca.der";
-  const ca = new Resource(caResource);
+  // A Resource is a host buffer, not the ArrayBuffer TipiServer takes: slice(0) copies it into one.
+  const ca = new Resource(caResource).slice(0);
   const { port: _port, address: _address, caResource: _ca, ...options } = config;
   const tipi = new TipiServer({ ...options, ca });
   const port = config.port ?? 9924;
@@ -46,6 +51,7 @@ export function startTipiServer(config: TipiConfig = {}): TipiService {
     }
   };
 
+  // The SDK's listeners (lwip, lin) have close(), which its typing does not list: the type here adds it.
   const listener = new Listener({
     port,
     address,
@@ -69,7 +75,7 @@ export function startTipiServer(config: TipiConfig = {}): TipiService {
         tipi.attach(socket);
       }
     },
-  });
+  }) as Listener & Closable;
   trace(`tipi: serving the TLS extension on ${address}:${port === 0 ? "(any free port)" : port} with CA resource ${caResource}\n`);
 
   return {

@@ -1,13 +1,21 @@
 declare module "embedded:io/socket/listener" {
-  export type Options = {
+  import TCP from "embedded:io/socket/tcp";
+  // The SDK's typing has no close(), although its implementations (lwip, lin) have one: a caller that closes a
+  // listener says so with a cast.
+  type Options = {
     port?: number;
     address?: string;
-    onReadable?: (this: Listener, connections: number) => void;
+    onReadable?: (this: Listener, requests: number) => void;
+    format?: "socket/tcp";
+    target?: any;
   };
-  export default class Listener {
+  class Listener {
     constructor(options: Options);
-    /** A connection to pass as `from` to a new TCP; undefined when none is waiting. */
-    read(): object | undefined;
-    close(): void;
+    /** A waiting connection, to pass as `from` to a new TCP; undefined when none is waiting. */
+    read(): TCP | undefined;
+    get format(): "socket/tcp";
+    set format(value: "socket/tcp");
+    readonly port: number;
   }
+  export default Listener;
 }

@@ -1,15 +1,16 @@
 declare module "embedded:network/dns/resolver/udp" {
-  export type Options = {
-    servers: string[];
-    socket: { io: new (options: any) => any };
-  };
-  export type ResolveOptions = {
+  // The SDK's examples/io/udp/dns resolver. Its typing takes any constructor options (this project passes
+  // `servers` and `socket: { io: UDP }`) and wants both callbacks, typed as returning null.
+  type Request = {
     host: string;
-    onResolved?: (host: string, address: string) => void;
-    onError?: (host: string) => void;
+    /** Called with the host name, not a code; `localhost` resolves to "127.0.0.1" before any query. */
+    onResolved: (host: string, address: any) => null;
+    onError: (host: string) => null;
   };
-  export default class Resolver {
-    constructor(options: Options);
-    resolve(options: ResolveOptions): void;
+  class Resolver {
+    constructor(options: Record<string, any>);
+    close(): void;
+    resolve(request: Request): void;
   }
+  export default Resolver;
 }
