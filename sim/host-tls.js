@@ -1,19 +1,22 @@
-// Node side of `embedded:io/socket/tcp/tls`: the TLS record layer of a simulated TLSSocket, run by Node `tls` over
-// an in-memory stream whose ciphertext the device carries on its own TCP (hosts/sim/tls.js).
-// Node is held to the board's limits (../shared/moddable-platform.md): TLS 1.2 only, the board's cipher suites,
-// P-256 only, verification on unless the device turned it off, no CA given -> refused, and a server certificate
-// chain of two or more certificates (the board's verifier refuses a leaf sent alone). Failures carry the board's
-// messages: "TLS: certificate: auth err" for anything about the certificate, "TLS: alert: <level>, <description>"
-// for an alert the server sent.
+// Node side of `embedded:io/socket/tcp/tls`: the TLS record layer of a simulated TLSSocket. The device side
+// (hosts/sim/tls.js) reads whole TLS records off its own TCP and hands them over one at a time, as the board's TLS
+// does; here Node `tls`, over an in-memory stream, turns each record into what the board's TLS would make of it:
+// plaintext, the end of the handshake, a close_notify, the bytes to send next, or the board's failure.
 //
-// The server's handshake is read as it passes (TLS 1.2 sends it in the clear until ChangeCipherSpec):
-//   record     [type: 1][version: 2][length: 2][fragment]      type 20 change_cipher_spec, 21 alert, 22 handshake
-//   handshake  [msg_type: 1][length: 3][body]                  msg_type 11 certificate
+// The board's limits and verifier are applied here (README, "What the simulator reproduces"): TLS 1.2 only, the
+// board's cipher suites, P-256 only; the server's Certificate message, read as it passes (TLS 1.2 sends it in the
+// clear), is judged by sim/board-verifier.js before Node sees it, so a refusal happens on the same record as on a
+// board, with the board's error class and message and its log lines. Node's own verification is off.
+//
+//   record     [type: 1][version: 2][length: 2][fragment]   type 20 change_cipher_spec, 21 alert, 22 handshake
+//   handshake  [msg_type: 1][length: 3][body]               msg_type 11 certificate, 14 server_hello_done
 //   certificate body  [certificate_list length: 3]([cert length: 3][DER])*
+//   alert      [level: 1][description: 1]                   level 2 fatal; description 0 close_notify
 
 import tls from "node:tls";
 import net from "node:net";
 import { Duplex } from "node:stream";
+import { verifyChain, registerLeaf, registerTrusted } from "./board-verifier.js";
 
 export const BOARD_CIPHERS = [
   "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA256",
@@ -21,174 +24,160 @@ export const BOARD_CIPHERS = [
   "AES128-SHA", "AES256-SHA", "AES128-SHA256", "AES256-SHA256",
 ].join(":");
 
-const AUTH_ERR = "TLS: certificate: auth err";
 const RECORD_CHANGE_CIPHER_SPEC = 20;
 const RECORD_ALERT = 21;
 const RECORD_HANDSHAKE = 22;
 const HANDSHAKE_CERTIFICATE = 11;
+const ALERT_CLOSE_NOTIFY = 0;
 
-function derToPem(der) {
-  const b64 = Buffer.from(der).toString("base64").match(/.{1,64}/g).join("\n");
-  return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
-}
-
-/** Watches the server's side of a TLS 1.2 handshake: alerts and the number of certificates it sent. */
-class HandshakeWatcher {
-  #records = Buffer.alloc(0);
-  #messages = Buffer.alloc(0);
-  encrypted = false;
-  alert = null; // [level, description]
-  certificates = -1;
-
-  inspect(bytes) {
-    if (this.encrypted) return;
-    this.#records = Buffer.concat([this.#records, bytes]);
-    while (this.#records.length >= 5 && !this.encrypted) {
-      const type = this.#records[0];
-      const length = this.#records.readUInt16BE(3);
-      if (this.#records.length < 5 + length) return;
-      const fragment = this.#records.subarray(5, 5 + length);
-      this.#records = this.#records.subarray(5 + length);
-      if (type === RECORD_CHANGE_CIPHER_SPEC) this.encrypted = true;
-      else if (type === RECORD_ALERT && fragment.length >= 2) this.alert = [fragment[0], fragment[1]];
-      else if (type === RECORD_HANDSHAKE) this.#handshake(fragment);
-    }
-  }
-
-  #handshake(fragment) {
-    this.#messages = Buffer.concat([this.#messages, fragment]);
-    while (this.#messages.length >= 4) {
-      const type = this.#messages[0];
-      const length = this.#messages.readUIntBE(1, 3);
-      if (this.#messages.length < 4 + length) return;
-      const body = this.#messages.subarray(4, 4 + length);
-      this.#messages = this.#messages.subarray(4 + length);
-      if (type === HANDSHAKE_CERTIFICATE && body.length >= 3) {
-        let at = 3;
-        let count = 0;
-        while (at + 3 <= body.length) {
-          at += 3 + body.readUIntBE(at, 3);
-          count++;
-        }
-        this.certificates = count;
-      }
-    }
-  }
-}
+/** A failure as the board throws it: the class's name and the message. */
+const fail = (name, message) => ({ name, message });
 
 class Session {
   out = [];
-  outBytes = 0;
   plain = [];
-  plainBytes = 0;
   handshaken = false;
-  error = null;
-  inCall = false;
+  closeNotify = false;
+  failure = null;
+  encrypted = false; // the server's ChangeCipherSpec has passed: its records are opaque from here on
+  messages = Buffer.alloc(0);
   socket = null;
-  watcher = new HandshakeWatcher();
 
-  constructor(sim, id, { serverName, address, verify, ca }) {
+  constructor(sim, { serverName, verify, ca }) {
     this.sim = sim;
-    this.id = id;
-    this.name = serverName ?? address;
+    this.rules = sim.rules;
+    this.serverName = serverName;
     this.verify = verify;
     this.ca = ca;
     this.stream = new Duplex({
       read() {},
       write: (chunk, _encoding, callback) => {
         this.out.push(chunk);
-        this.outBytes += chunk.length;
-        this.changed();
         callback();
       },
     });
   }
 
   start() {
+    const boardLimits = this.rules.tlsBoardLimits
+      ? { minVersion: "TLSv1.2", maxVersion: "TLSv1.2", ciphers: BOARD_CIPHERS, ecdhCurve: "P-256" }
+      : {};
     const options = {
       socket: this.stream,
-      host: this.name,
-      minVersion: "TLSv1.2",
-      maxVersion: "TLSv1.2",
-      ciphers: BOARD_CIPHERS,
-      ecdhCurve: "P-256",
-      rejectUnauthorized: this.verify,
-      ca: this.ca ? [derToPem(this.ca)] : [],
+      rejectUnauthorized: false, // the board's verifier (sim/board-verifier.js) decides
+      checkServerIdentity: () => undefined,
+      ...boardLimits,
     };
-    if (this.name && !net.isIP(this.name)) options.servername = this.name;
+    if (this.serverName && !net.isIP(this.serverName)) options.servername = this.serverName;
     const socket = tls.connect(options);
     this.socket = socket;
-    socket.on("secureConnect", () => {
-      this.handshaken = true;
-      this.changed();
+    socket.on("secureConnect", () => { this.handshaken = true; });
+    socket.on("data", (chunk) => this.plain.push(chunk));
+    socket.on("end", () => { this.closeNotify = true; });
+    socket.on("error", (error) => {
+      if (this.failure) return;
+      const alert = /alert number (\d+)/.exec(String(error?.message));
+      this.failure = alert
+        ? fail("TLS", `alert: 2, ${alert[1]}`)
+        : fail("TLS", `handshake: ${error?.code ?? error?.message}`);
+      this.sim.log(`simulator: Node's TLS failed (${error?.code ?? error?.message}); the board may word it differently`);
     });
-    socket.on("data", (chunk) => {
-      this.plain.push(chunk);
-      this.plainBytes += chunk.length;
-      this.changed();
-    });
-    socket.on("error", (error) => this.fail(error));
-    socket.on("end", () => {});
   }
 
-  fail(error) {
-    if (this.error) return;
-    if (this.watcher.alert) this.error = `TLS: alert: ${this.watcher.alert[0]}, ${this.watcher.alert[1]}`;
-    else if (error?.code?.startsWith?.("ERR_SSL") || error?.code === "ECONNRESET") this.error = `TLS: ${error.code}`;
-    else this.error = AUTH_ERR;
-    this.changed();
-  }
-
-  feed(bytes) {
-    const watcher = this.watcher;
-    watcher.inspect(bytes);
-    if (this.verify && watcher.certificates >= 0 && !this.handshaken) {
-      if (!this.ca) this.error ??= AUTH_ERR; // the board verifies against the CAs it was given, only
-      else if (watcher.certificates < 2 && this.sim.rules.tlsChainOfTwo) this.error ??= AUTH_ERR;
+  /** Look at a record before Node does: clear-text alerts, and the server's certificates, judged as the board does. */
+  inspect(record) {
+    if (this.encrypted) return;
+    const type = record[0];
+    const fragment = record.subarray(5);
+    if (type === RECORD_CHANGE_CIPHER_SPEC) this.encrypted = true;
+    else if (type === RECORD_ALERT && fragment.length >= 2) {
+      if (fragment[1] === ALERT_CLOSE_NOTIFY) this.closeNotify = true;
+      else this.failure ??= fail("TLS", `alert: ${fragment[0]}, ${fragment[1]}`);
+    } else if (type === RECORD_HANDSHAKE) {
+      this.messages = Buffer.concat([this.messages, fragment]);
+      while (this.messages.length >= 4 && !this.failure) {
+        const length = this.messages.readUIntBE(1, 3);
+        if (this.messages.length < 4 + length) break;
+        const kind = this.messages[0];
+        const body = this.messages.subarray(4, 4 + length);
+        this.messages = this.messages.subarray(4 + length);
+        if (kind === HANDSHAKE_CERTIFICATE) this.judge(body);
+      }
     }
-    if (this.error) return;
-    this.stream.push(bytes);
   }
 
-  /** Pending state changes outside a device call reach the device as a `tls` event. */
-  changed() {
-    if (this.inCall) return;
-    this.sim.post(`tls:${this.id}`, () => (this.closed ? null : { k: "tls", id: this.id, ...this.state(), error: this.error ?? undefined }));
-  }
-
-  state() {
-    return { out: this.outBytes, plain: this.plainBytes, handshaken: this.handshaken, error: this.error ?? undefined };
-  }
-
-  take(list, counter, max) {
-    if (this[counter] === 0 || max <= 0) return undefined;
-    const chunks = [];
-    let n = 0;
-    while (list.length && n < max) {
-      const head = list[0];
-      const take = Math.min(head.length, max - n);
-      chunks.push(head.subarray(0, take));
-      if (take === head.length) list.shift();
-      else list[0] = head.subarray(take);
-      n += take;
+  judge(body) {
+    if (!this.verify) return;
+    const certs = [];
+    for (let at = 3; at + 3 <= body.length;) {
+      const size = body.readUIntBE(at, 3);
+      certs.push(body.subarray(at + 3, at + 3 + size));
+      at += 3 + size;
     }
-    this[counter] -= n;
-    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    const trusted = this.ca ? [this.ca] : [];
+    try {
+      const { ok, log } = verifyChain(certs, trusted, this.serverName, this.rules);
+      for (const line of log) this.sim.log(line);
+      if (!ok) this.failure = fail("TLS", "certificate: auth err");
+      else registerLeaf(certs[0], this.rules);
+    } catch (error) {
+      this.failure = fail(error.name, error.message);
+    }
+  }
+
+  /** One whole record from the server: what the board's TLS makes of it. */
+  async record(bytes) {
+    this.inspect(bytes);
+    if (!this.failure && !(this.closeNotify && !this.encrypted)) {
+      this.stream.push(bytes);
+      await settle(this);
+    }
+    if (this.closeNotify) this.sim.log("SSL: close notify");
+    return this.result();
+  }
+
+  async write(bytes) {
+    this.socket.write(bytes);
+    await settle(this);
+    return this.take(this.out);
+  }
+
+  result() {
+    const plain = this.take(this.plain);
+    const out = this.take(this.out);
+    const header = {
+      handshaken: this.handshaken,
+      closeNotify: this.closeNotify,
+      plain: plain?.length ?? 0,
+      out: out?.length ?? 0,
+    };
+    if (this.failure) header.failure = this.failure;
+    return [header, plain || out ? Buffer.concat([plain ?? Buffer.alloc(0), out ?? Buffer.alloc(0)]) : undefined];
+  }
+
+  take(list) {
+    if (!list.length) return undefined;
+    const bytes = list.length === 1 ? list[0] : Buffer.concat(list);
+    list.length = 0;
+    return bytes;
   }
 
   dispose() {
-    this.closed = true;
     this.socket?.destroy();
   }
 }
 
-/** Let Node's TLS machinery run until this session's state stops changing (a few event-loop turns). */
+/**
+ * Let Node's TLS run until this session stops changing: Node works through a record over a few event-loop turns.
+ * Only collects results; every refusal the board makes is decided synchronously in inspect().
+ */
 async function settle(session) {
   let last = "";
-  for (let i = 0; i < 50; i++) {
+  let still = 0;
+  for (let i = 0; i < 200 && still < 3; i++) {
     await new Promise((resolve) => setImmediate(resolve));
-    const now = `${session.outBytes}/${session.plainBytes}/${session.handshaken}/${session.error}`;
-    if (now === last) return;
+    const now = `${session.out.length}/${session.plain.length}/${session.handshaken}/${session.failure}/${session.closeNotify}`;
+    still = now === last ? still + 1 : 0;
     last = now;
   }
 }
@@ -201,44 +190,28 @@ export function installTls(sim) {
     if (!s) throw new Error("invalid");
     return s;
   };
-  async function during(s, work) {
-    s.inCall = true;
-    try {
-      work();
-      await settle(s);
-    } finally {
-      s.inCall = false;
-    }
-    if (s.error && !sim.rules.tlsAbort) {
-      // Rule off: a lenient TLS that reports handshake failures through onError instead of throwing them.
-      s.changed();
-      return [{ ...s.state(), error: undefined }];
-    }
-    return [s.state()];
-  }
 
-  sim.op("tls.create", ({ serverName, address, verify }, ca) => {
+  sim.op("tls.create", ({ serverName, verify }, ca) => {
+    const caBytes = ca ? Buffer.from(ca) : undefined;
+    if (caBytes && verify) {
+      try {
+        registerTrusted(caBytes, sim.rules);
+      } catch (error) {
+        return [{ failure: fail(error.name, error.message) }];
+      }
+    }
     const id = nextId++;
-    sessions.set(id, new Session(sim, id, { serverName, address, verify, ca: ca ? Buffer.from(ca) : undefined }));
+    sessions.set(id, new Session(sim, { serverName, verify, ca: caBytes }));
     return [{ id }];
   });
-  sim.op("tls.start", ({ id }) => { const s = session(id); return during(s, () => s.start()); });
-  sim.op("tls.feed", ({ id }, payload) => { const s = session(id); return during(s, () => s.feed(payload ?? Buffer.alloc(0))); });
-  sim.op("tls.write", ({ id }, payload) => { const s = session(id); return during(s, () => s.socket.write(Buffer.from(payload ?? []))); });
-  sim.op("tls.take", ({ id, max }) => {
+  sim.op("tls.hello", async ({ id }) => {
     const s = session(id);
-    const bytes = s.take(s.out, "outBytes", max);
-    return [{ out: s.outBytes }, bytes];
+    s.start();
+    await settle(s);
+    return s.result();
   });
-  sim.op("tls.read", ({ id, count }) => {
-    const s = session(id);
-    return [{}, s.take(s.plain, "plainBytes", count)];
-  });
-  sim.op("tls.poke", ({ id }) => {
-    const s = session(id);
-    s.inCall = false;
-    s.changed();
-  });
+  sim.op("tls.record", ({ id }, payload) => session(id).record(payload ?? Buffer.alloc(0)));
+  sim.op("tls.write", async ({ id }, payload) => [{}, await session(id).write(Buffer.from(payload ?? []))]);
   sim.op("tls.close", ({ id }) => {
     const s = sessions.get(id);
     if (!s) return;

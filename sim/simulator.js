@@ -13,6 +13,7 @@ import { installTimers } from "./host-timer.js";
 import { installNet } from "./host-net.js";
 import { installTls } from "./host-tls.js";
 import { installDns } from "./host-dns.js";
+import { rulesWith } from "./rules.js";
 
 export class Simulator {
   #worker;
@@ -41,7 +42,7 @@ export class Simulator {
    * @param {Record<string,string>} [options.hosts] extra names for the simulated DNS (localhost is always there)
    * @param {(line: string) => void} [options.onTrace] each line the device traces
    * @param {(port: number) => void} [options.onListening] a device listener is bound
-   * @param {object} [options.rules] board rules to switch off, for negative checks of the conformance suite
+   * @param {object} [options.rules] board rules to switch off (sim/rules.js), for negative checks of the conformance suite
    */
   static async start(options = {}) {
     compile();
@@ -55,7 +56,7 @@ export class Simulator {
     this.hosts = { localhost: "127.0.0.1", ...hosts };
     this.onTrace = onTrace;
     this.onListening = onListening;
-    this.rules = { tlsAbort: true, tcpHostThrows: true, tlsChainOfTwo: true, ...rules };
+    this.rules = rulesWith(rules);
     this.#worker = new XsWorker({
       onCommand: (bytes) => this.#call(bytes),
       onExit: (code, signal) => {
@@ -146,6 +147,9 @@ export class Simulator {
   }
 
   get aborted() { return this.#aborted; }
+
+  /** A line in the device log from a host module's Node side (the board's own log lines: its TLS, its TCP). */
+  log(line) { this.#trace(`${line}\n`); }
 
   async close() {
     if (this.#closed) return;

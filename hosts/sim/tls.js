@@ -1,216 +1,317 @@
-// `embedded:io/socket/tcp/tls` for the simulator: the shape and the failure modes of Moddable's TLSSocket
-// (examples/io/tcp/tlssocket), per ../shared/moddable-platform.md:
-// - it builds its own TCP from `options.TCP.io` (required) and connects to `address`; `host` (or
-//   `secure.serverName`) is only the certificate name; `secure.certificate` is a trusted CA in DER, `verify`
-//   defaults to true, and with no CA verification fails;
-// - TLS 1.2 only, the board's suites, P-256 only, and the server must send a chain of two or more certificates;
-// - every handshake failure is an Error THROWN FROM INSIDE THE TCP CALLBACK this socket gave its TCP
-//   ("TLS: certificate: auth err", "TLS: alert: 2, 70", ...): unguarded, it aborts the VM, as on a board;
-// - callbacks get an internal object as `this`, not the socket; onWritable comes only after the handshake and
-//   reports the TCP's space minus 96; read(view) copies what there is and returns the count; a peer close is
-//   onError().
-// The record layer runs in the parent (Node `tls` configured with the board's limits, sim/host-tls.js); the
-// ciphertext travels through the device's TCP class in both directions, so a guard around it sees what a board's
-// guard would see.
-import { call, listen, unlisten } from "sim:bridge";
+// `embedded:io/socket/tcp/tls` for the simulator: Moddable's TLSSocket (the SDK's examples/io/tcp/tlssocket) as
+// the board runs it, step for step, with the record layer in the parent (sim/host-tls.js: Node's TLS held to the
+// board's limits, and the board's certificate verifier). What device code sees (README, "What the simulator
+// reproduces"; each rule has a conformance case):
+// - the constructor hands ALL its options to `new options.TCP.io({...options, onReadable, onWritable, onError})`
+//   (no TCP.io: it throws); `host` (or `secure.serverName`) is only the certificate name; a CA out of its dates
+//   throws "date validation failed" from the constructor;
+// - the handshake runs inside the TCP's callbacks, one record at a time; every failure is THROWN from inside the
+//   TCP callback ("certificate: auth err", "alert: 2, 70", "date validation failed", TypeError "invalid buffer",
+//   TypeError "cannot coerce undefined to object" with no server name): unguarded, it aborts the VM, as on a board;
+// - application data that arrives in the same TCP read as the server's Finished is consumed by the handshake and
+//   lost (and a close_notify with it is never reported): the board does this; a server that speaks first loses its
+//   first bytes;
+// - onWritable only after the handshake, with the TCP's space minus 96; onReadable once per decrypted record, with
+//   that record's length (the next record comes on a timer once this one is read);
+// - read(): the rest of the record; read(n): throws "invalid" past what the record holds; read(view): copies what
+//   there is and returns the count; nothing held: undefined. write(): one record, returns the TCP's space left
+//   less 32 (not the count written); larger than 16384 throws "too large";
+// - a close_notify is onError(); the TCP's own close or reset is onError() too (so a peer close can be reported
+//   twice); callbacks get an internal object as `this`, not the socket.
+import { call } from "sim:bridge";
+import Timer from "timer";
+import TCP from "embedded:io/socket/tcp";
 
-const RECORD_OVERHEAD = 96;
-// Decrypted bytes the socket holds before it stops reading ciphertext from its TCP (a board decrypts a record at a
-// time into a fixed buffer): past this, unread data stays in the TCP and the peer is pushed back.
-const PLAIN_LIMIT = 16 * 1024;
-const FEED_STEP = 4096;
+const rules = call("rules").header;
+
+/** The board's TLS errors: `name` "TLS", so String(e) reads "TLS: certificate: auth err". */
+class TLSError extends Error {}
+TLSError.prototype.name = "TLS";
+const ERRORS = { TLS: TLSError, TypeError, RangeError, Error };
+
+const RECORD_OVERHEAD = 96; // what the board takes off the TCP's space in onWritable
+const WRITE_MARGIN = 32; // what the board takes off the TCP's space in write()'s result
+const MAX_FRAGMENT = 16384;
+const HEADER = 5;
+
+function raise(failure) {
+  const Class = ERRORS[failure.name] ?? Error;
+  throw new Class(failure.message);
+}
 
 export default class TLSSocket {
-  #id;
   #tcp;
+  #id;
+  #serverName;
   #callbacks;
-  #self = Object.freeze({});
+  #ready = false;
+  #step = "hello"; // what the next handshake step does: hello, read, flight (send the client's flight), finished
+  #flight;
+  #tcpReadable = 0;
   #tcpWritable = 0;
-  #started = false;
-  #handshaken = false;
-  #pendingOut = 0;
-  #plain = 0;
-  #grew = false;
-  #tcpPending = 0;
-  #failed = false;
-  #closed = false;
+  #packet; // the record being read: Uint8Array, #packetAt bytes in
+  #packetAt = 0;
+  #record; // plaintext of the last record that carried application data, until handed over
+  #closeNotify = false;
+  #data; // the record handed to the app: Uint8Array, #position read so far
+  #position = 0;
   #format = "buffer";
+  #doRead;
 
   constructor(options) {
-    const TCPClass = options?.TCP?.io;
-    if (typeof TCPClass !== "function") throw new TypeError("TLSSocket: options.TCP.io required");
     const secure = options.secure ?? {};
-    const serverName = secure.serverName ?? options.host;
-    let ca;
-    if (secure.certificate !== undefined) {
-      const c = secure.certificate;
-      ca = c instanceof ArrayBuffer ? c : ArrayBuffer.isView(c) ? c.buffer.slice(c.byteOffset, c.byteOffset + c.byteLength) : undefined;
-      if (!ca) throw new TypeError("TLSSocket: secure.certificate must be DER bytes");
-    }
+    const serverName = "serverName" in secure ? secure.serverName : options.host;
+    this.#serverName = serverName;
     this.#callbacks = { onReadable: options.onReadable, onWritable: options.onWritable, onError: options.onError };
-    if (options.format !== undefined) this.format = options.format;
-    this.#id = call("tls.create", {
+    if (!rules.tlsThisNotSocket) this.#callbacks = this;
+    const ca = secure.certificate;
+    const created = call("tls.create", {
       serverName: typeof serverName === "string" ? serverName : undefined,
-      address: options.address,
       verify: secure.verify !== false,
-    }, ca).header.id;
-    listen("tls", this.#id, (event) => this.#pump(event));
+    }, ca === undefined ? undefined : ArrayBuffer.isView(ca) ? ca : new Uint8Array(ca)).header;
+    if (created.failure) raise(created.failure);
+    this.#id = created.id;
+    // Rule off: a TLS socket that makes its own TCP when none is given.
+    const TCPClass = rules.tlsRequiresTcpIo ? options.TCP.io : options.TCP?.io ?? TCP;
+    const tcpOptions = rules.tlsOptionsToTcp ? { ...options } : { address: options.address, port: options.port };
     this.#tcp = new TCPClass({
-      address: options.address,
-      port: options.port,
-      nodelay: options.nodelay,
-      onReadable: (count) => this.#tcpReadable(count),
-      onWritable: (count) => this.#tcpWritableEvent(count),
-      onError: () => this.#tcpError(),
+      ...tcpOptions,
+      onReadable: (count) => this.#onTcpReadable(count),
+      onWritable: (count) => this.#onTcpWritable(count),
+      onError: () => this.#onTcpError(),
     });
+    if (options.format !== undefined) this.format = options.format;
   }
 
   get format() { return this.#format; }
   set format(value) {
-    if (value !== "buffer" && value !== "number") throw new RangeError("invalid format");
+    if (value !== "buffer" && value !== "number") throw new RangeError();
     this.#format = value;
   }
 
   read(what) {
-    if (this.#closed) throw new Error("closed");
-    if (what === undefined) {
-      if (!this.#plain) return undefined;
-      if (this.#format === "number") return new Uint8Array(this.#take(1))[0];
-      return this.#take(this.#plain);
+    const data = this.#data;
+    if (!data) return undefined;
+    let result;
+    const available = data.byteLength - this.#position;
+    if (this.#format === "number") result = data[this.#position++];
+    else if (what === undefined) {
+      result = data.slice(this.#position).buffer;
+      this.#position = data.byteLength;
+    } else if (typeof what === "object") {
+      const view = ArrayBuffer.isView(what)
+        ? new Uint8Array(what.buffer, what.byteOffset, what.byteLength)
+        : new Uint8Array(what);
+      const count = Math.min(view.byteLength, available);
+      if (!rules.tlsReadViewCopies && view.byteLength > available) throw new Error("invalid");
+      view.set(data.subarray(this.#position, this.#position + count));
+      this.#position += count;
+      result = count;
+    } else {
+      const count = Number(what);
+      if (count > available) throw new Error("invalid");
+      result = data.slice(this.#position, this.#position + count).buffer;
+      this.#position += count;
     }
-    if (typeof what === "number") {
-      const count = Math.min(what, this.#plain);
-      return count > 0 ? this.#take(count) : undefined;
+    if (this.#position >= data.byteLength) this.#data = undefined;
+    if (!this.#data && this.#tcpReadable) {
+      // The next record, once this one is read: on a timer, as the board does.
+      this.#doRead ??= Timer.set(() => {
+        this.#doRead = undefined;
+        if (this.#tcp && this.#tcpReadable) this.#onTcpReadable(this.#tcpReadable);
+      });
     }
-    const view = ArrayBuffer.isView(what)
-      ? new Uint8Array(what.buffer, what.byteOffset, what.byteLength)
-      : what instanceof ArrayBuffer ? new Uint8Array(what) : undefined;
-    if (!view) throw new TypeError("invalid");
-    const count = Math.min(view.byteLength, this.#plain);
-    if (count > 0) view.set(new Uint8Array(this.#take(count)));
-    return count;
+    return result;
   }
 
   write(buffer) {
-    if (this.#closed) throw new Error("closed");
-    if (this.#failed) return 0;
     let bytes;
     if (buffer instanceof ArrayBuffer) bytes = new Uint8Array(buffer);
     else if (ArrayBuffer.isView(buffer)) bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     else throw new TypeError("invalid buffer");
-    if (!this.#handshaken || bytes.byteLength > this.#tcpWritable - RECORD_OVERHEAD) throw new Error("would block");
-    this.#apply(call("tls.write", { id: this.#id }, bytes).header);
-    this.#flush();
-    return this.#tcpWritable;
+    // Before the handshake the board would send the bytes in a clear record; the simulator refuses instead.
+    if (!this.#ready) throw new Error("would block");
+    if (bytes.byteLength > MAX_FRAGMENT) throw new Error("too large");
+    const packet = call("tls.write", { id: this.#id }, bytes).payload;
+    this.#tcpWritable = this.#tcp.write(packet);
+    return rules.tlsWriteResult ? Math.max(0, this.#tcpWritable - WRITE_MARGIN) : bytes.byteLength;
   }
 
   close() {
-    if (this.#closed) return;
-    this.#closed = true;
-    unlisten("tls", this.#id);
-    call("tls.close", { id: this.#id });
+    if (!this.#tcp) return;
     this.#tcp.close();
+    if (this.#doRead) Timer.clear(this.#doRead);
+    call("tls.close", { id: this.#id });
+    this.#tcp = this.#doRead = undefined;
   }
 
-  #take(count) {
-    this.#plain -= count;
-    const bytes = call("tls.read", { id: this.#id, count }).payload;
-    if (this.#tcpPending > 0 && this.#plain < PLAIN_LIMIT) {
-      // Room again: take more ciphertext from the TCP; the parent reports the result as a `tls` event.
-      this.#feedTcp();
-      this.#flush();
-      call("tls.poke", { id: this.#id });
-    }
-    return bytes;
-  }
-
-  /** Feed ciphertext waiting in the TCP to the record layer while the decrypted backlog is under its limit. */
-  #feedTcp() {
-    let handshook = false;
-    while (this.#tcpPending > 0 && this.#plain < PLAIN_LIMIT && !this.#failed) {
-      const n = Math.min(this.#tcpPending, FEED_STEP);
-      const ciphertext = this.#tcp.read(n);
-      this.#tcpPending -= n;
-      handshook = this.#apply(call("tls.feed", { id: this.#id }, ciphertext).header) || handshook;
-    }
-    return handshook;
-  }
-
-  #apply(state) {
-    this.#pendingOut = state.out;
-    this.#grew ||= state.plain > this.#plain;
-    this.#plain = state.plain;
-    if (state.error) {
-      this.#failed = true;
-      throw new Error(state.error);
-    }
-    const handshook = state.handshaken && !this.#handshaken;
-    this.#handshaken = state.handshaken;
-    return handshook;
-  }
-
-  #flush() {
-    while (this.#pendingOut > 0 && this.#tcpWritable > 0) {
-      const { header, payload } = call("tls.take", { id: this.#id, max: this.#tcpWritable });
-      this.#pendingOut = header.out;
-      if (!payload) break;
-      this.#tcpWritable -= payload.byteLength;
-      this.#tcp.write(payload);
-    }
-  }
-
-  #notify(handshook) {
-    if (this.#closed) return;
-    if (handshook && this.#tcpWritable > RECORD_OVERHEAD) {
-      this.#callbacks.onWritable?.call(this.#self, this.#tcpWritable - RECORD_OVERHEAD);
-    }
-    if (this.#closed) return;
-    const grew = this.#grew;
-    this.#grew = false;
-    if (grew && this.#plain > 0) this.#callbacks.onReadable?.call(this.#self, this.#plain);
-  }
-
-  // TCP callbacks. A TLS failure found here is thrown, out through the TCP class's callback, as on a board.
-  #tcpWritableEvent(count) {
-    if (this.#closed || this.#failed) return;
+  // TCP callbacks: the handshake and the records run here, and what fails here is thrown out through them.
+  #onTcpWritable(count) {
+    if (!this.#tcp) return;
     this.#tcpWritable = count;
-    let handshook = false;
-    if (!this.#started) {
-      this.#started = true;
-      handshook = this.#apply(call("tls.start", { id: this.#id }).header);
+    if (!this.#ready) {
+      // Rule off: onWritable as soon as the TCP connects, before the handshake.
+      if (!rules.tlsWritableAfterHandshake) this.#callbacks.onWritable?.(count - RECORD_OVERHEAD);
+      this.#messages(false);
+    } else if (count > RECORD_OVERHEAD) {
+      // Rule off: the TCP's whole space.
+      this.#callbacks.onWritable?.(rules.tlsWritableMinus96 ? count - RECORD_OVERHEAD : count);
     }
-    this.#flush();
-    if (this.#handshaken && !handshook && this.#tcpWritable > RECORD_OVERHEAD) {
-      this.#callbacks.onWritable?.call(this.#self, this.#tcpWritable - RECORD_OVERHEAD);
-    } else this.#notify(handshook);
   }
 
-  #tcpReadable(count) {
-    if (this.#closed || this.#failed) return;
-    this.#tcpPending = count;
-    const handshook = this.#feedTcp();
-    this.#flush();
-    this.#notify(handshook);
+  #onTcpReadable(count) {
+    if (!this.#tcp) return;
+    this.#tcpReadable = count;
+    if (this.#data) return;
+    this.#messages(true);
+    if (!this.#ready && this.#tcp) this.#messages(false);
   }
 
-  #tcpError() {
-    if (this.#closed) return;
-    if (this.#grew && !this.#failed) this.#notify(false); // decrypted bytes first, then the close
-    if (this.#closed) return;
-    this.#failed = true;
-    this.#callbacks.onError?.call(this.#self);
+  #onTcpError() {
+    if (!this.#tcp || !rules.tlsPeerCloseOnError) return; // rule off: a peer close is not reported
+    this.#callbacks.onError?.();
   }
 
-  // State that changed in the parent outside a call (late plaintext or ciphertext): same paths, no throw.
-  #pump(event) {
-    if (this.#closed || this.#failed) return;
-    if (event.error) {
-      this.#failed = true;
-      this.#callbacks.onError?.call(this.#self);
+  #messages(read) {
+    if (!this.#ready) {
+      if (this.#handshake()) {
+        this.#ready = true;
+        this.#onTcpWritable(this.#tcpWritable);
+      }
+      // The board reads on here and drops what it gets: data in the same TCP read as the Finished is lost.
+      if (read && this.#tcp) {
+        const lost = this.#sessionRead();
+        if (!rules.tlsFirstFlightLost && lost) this.#hand(lost);
+      }
       return;
     }
-    const handshook = this.#apply(event);
-    this.#flush();
-    this.#notify(handshook);
+    const data = this.#sessionRead();
+    if (data === undefined) return;
+    if (data === null) {
+      if (rules.tlsPeerCloseOnError) this.#callbacks.onError?.();
+      return;
+    }
+    this.#hand(data);
+  }
+
+  #hand(data) {
+    if (data === null || !data.byteLength) return;
+    this.#data = data;
+    this.#position = 0;
+    this.#callbacks.onReadable?.(data.byteLength);
+  }
+
+  /** One handshake step; true when the handshake has finished. */
+  #handshake() {
+    switch (this.#step) {
+    case "hello": {
+      if (typeof this.#serverName !== "string" && rules.tlsNeedsServerName) {
+        throw new TypeError("cannot coerce undefined to object"); // the board's ClientHello has no name to send
+      }
+      const { header, payload } = call("tls.hello", { id: this.#id });
+      if (header.failure) raise(header.failure);
+      this.#send(payload);
+      this.#step = "read";
+      return false;
+    }
+    case "flight":
+      this.#send(this.#flight);
+      this.#flight = undefined;
+      this.#step = "read";
+      return false;
+    case "finished":
+      return true;
+    default: {
+      if (!this.#tcpReadable) return false;
+      const record = this.#readPacket();
+      if (record) this.#unpack(record);
+      return false;
+    }
+    }
+  }
+
+  /** Records until one carries application data (its plaintext), a close_notify (null), or the TCP runs dry. */
+  #sessionRead() {
+    while (this.#tcpReadable) {
+      if (!this.#record) {
+        const record = this.#readPacket();
+        if (!record) return undefined;
+        this.#unpack(record);
+        if (this.#closeNotify) return null;
+      }
+      if (this.#record) {
+        const data = this.#record;
+        this.#record = undefined;
+        if (rules.tlsRecordPerReadable) return data;
+        // Rule off: merge every record the TCP holds, as a stream would.
+        let merged = data;
+        while (this.#tcpReadable) {
+          const record = this.#readPacket();
+          if (!record) break;
+          this.#unpack(record);
+          if (!this.#record) continue;
+          const next = new Uint8Array(merged.byteLength + this.#record.byteLength);
+          next.set(merged);
+          next.set(this.#record, merged.byteLength);
+          merged = next;
+          this.#record = undefined;
+        }
+        return merged;
+      }
+    }
+    return undefined;
+  }
+
+  /** Hand one whole record to the record layer; a failure is thrown from here, inside the TCP callback. */
+  #unpack(record) {
+    const { header, payload } = call("tls.record", { id: this.#id }, record);
+    if (header.failure && rules.tlsAbort) raise(header.failure);
+    if (header.failure) {
+      // Rule off: a lenient TLS that reports handshake failures through onError instead of throwing them.
+      this.#closeNotify = true;
+      return;
+    }
+    const bytes = payload ? new Uint8Array(payload) : undefined;
+    if (header.plain) this.#record = bytes.slice(0, header.plain);
+    if (header.out && !this.#ready) {
+      this.#flight = bytes.slice(header.plain, header.plain + header.out);
+      this.#step = "flight";
+    }
+    if (header.handshaken && !this.#ready) this.#step = "finished";
+    if (header.closeNotify) this.#closeNotify = true;
+  }
+
+  #send(bytes) {
+    if (!bytes || !bytes.byteLength) return;
+    this.#tcp.write(bytes);
+    this.#tcpWritable -= bytes.byteLength;
+  }
+
+  /** Read one TLS record off the TCP, across as many TCP reads as it takes; undefined until it is whole. */
+  #readPacket() {
+    if (!this.#packet || this.#packetAt < HEADER) {
+      this.#packet ??= new Uint8Array(HEADER);
+      const need = Math.min(HEADER - this.#packetAt, this.#tcpReadable);
+      if (need > 0) this.#tcp.read(this.#packet.subarray(this.#packetAt, this.#packetAt + need));
+      this.#tcpReadable -= need;
+      this.#packetAt += need;
+      if (this.#packetAt < HEADER) return undefined;
+      const whole = new Uint8Array(HEADER + ((this.#packet[3] << 8) | this.#packet[4]));
+      whole.set(this.#packet);
+      this.#packet = whole;
+    }
+    let need = this.#packet.byteLength - this.#packetAt;
+    if (need) {
+      if (!this.#tcpReadable) return undefined;
+      need = Math.min(need, this.#tcpReadable);
+      this.#tcp.read(this.#packet.subarray(this.#packetAt, this.#packetAt + need));
+      this.#tcpReadable -= need;
+      this.#packetAt += need;
+      if (this.#packetAt < this.#packet.byteLength) return undefined;
+    }
+    const record = this.#packet;
+    this.#packet = undefined;
+    this.#packetAt = 0;
+    return record;
   }
 }
