@@ -50,7 +50,7 @@ class Connection {
   fail() {
     if (this.failed) return;
     this.failed = true;
-    if (this.rxBytes === 0) {
+    if (this.rxBytes === 0 || !this.sim.rules.tcpErrorAfterBytes) { // rule off: the close ahead of unread bytes
       this.dirty.error = true;
       this.notify();
     }

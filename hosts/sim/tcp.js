@@ -59,33 +59,44 @@ export default class TCP {
 
   read(what) {
     if (this.#closed) throw new Error("closed");
+    if (!this.#readable) return undefined;
     if (what === undefined) {
-      if (!this.#readable) return undefined;
       if (this.#format === "number") return new Uint8Array(this.#take(1))[0];
       return this.#take(this.#readable);
     }
     if (typeof what === "number") {
-      if (!(what > 0) || what > this.#readable) throw new Error("invalid");
+      if (!(what > 0) || what > this.#readable) {
+        if (rules.tcpReadPastThrows) throw new Error("invalid");
+        return what > 0 ? this.#take(this.#readable) : undefined; // rule off: a lenient read
+      }
       return this.#take(what);
     }
     const view = ArrayBuffer.isView(what)
       ? new Uint8Array(what.buffer, what.byteOffset, what.byteLength)
       : what instanceof ArrayBuffer ? new Uint8Array(what) : undefined;
     if (!view) throw new TypeError("invalid");
-    if (view.byteLength > this.#readable) throw new Error("invalid");
+    if (view.byteLength > this.#readable) {
+      if (rules.tcpReadPastThrows) throw new Error("invalid");
+      const count = this.#readable; // rule off: a lenient read
+      view.set(new Uint8Array(this.#take(count)));
+      return count;
+    }
     if (view.byteLength) view.set(new Uint8Array(this.#take(view.byteLength)));
     return view.byteLength;
   }
 
   write(buffer) {
     if (this.#closed) throw new Error("closed");
-    if (this.#failed) return; // the SDK ignores a write after an error
+    if (this.#failed) {
+      if (!rules.tcpWriteAfterErrorIgnored) throw new Error("closed"); // rule off: a write after an error throws
+      return; // the SDK ignores a write after an error
+    }
     let bytes;
     if (typeof buffer === "number" && this.#format === "number") bytes = Uint8Array.of(buffer);
     else if (buffer instanceof ArrayBuffer) bytes = new Uint8Array(buffer);
     else if (ArrayBuffer.isView(buffer)) bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     else throw new TypeError("invalid buffer");
-    if (bytes.byteLength > this.#writable) throw new Error("would block");
+    if (bytes.byteLength > this.#writable && rules.tcpWritePastThrows) throw new Error("would block");
     this.#writable -= bytes.byteLength;
     call("tcp.write", { id: this.#id }, bytes);
     return this.#writable; // as the SDK's lwip TCP: the send space left
@@ -105,6 +116,7 @@ export default class TCP {
 
   #event(event) {
     if (this.#closed) return;
+    if (event.error && !rules.tcpErrorAfterBytes) this.#error(); // rule off: the close ahead of unread bytes
     if (event.readable !== undefined) {
       this.#readable = event.readable;
       if (this.#readable > 0) this.#onReadable?.call(this, this.#readable);
@@ -115,10 +127,13 @@ export default class TCP {
       if (this.#writable > 0) this.#onWritable?.call(this, this.#writable);
     }
     if (this.#closed) return;
-    if (event.error) {
-      this.#failed = true;
-      this.#writable = 0;
-      this.#onError?.call(this);
-    }
+    if (event.error && !this.#failed) this.#error();
+  }
+
+  #error() {
+    this.#failed = true;
+    this.#writable = 0;
+    if (rules.tcpErrorNoArgs) this.#onError?.call(this);
+    else this.#onError?.call(this, new Error("closed")); // rule off: an error with detail
   }
 }
