@@ -5,9 +5,10 @@
 // the socket is not read (backpressure); when the peer closes, bytes already received stay readable until drained,
 // then reads report TLS_CLOSED. wait(timeoutMs) is the only call that waits.
 //
-// It survives the board's TLS (../shared/moddable-platform.md): names go through the DNS resolver (literal IPv4
-// addresses skip it), TLSSocket gets a guarded TCP class so a handshake failure becomes an error code instead of a
-// VM abort, it never reads or writes past the counts the socket reported, and every wait has a timeout.
+// It survives the board's TLS (README, "What the simulator reproduces"): names go through the DNS resolver (literal
+// IPv4 addresses skip it), TLSSocket gets a guarded, pacing TCP class (tls/guard) so a handshake failure becomes an
+// error code instead of a VM abort and a server that speaks first loses nothing, it never reads or writes past the
+// counts the socket reported, a peer close reported twice counts once, and every wait has a timeout.
 import Ring from "ring";
 import Timer from "timer";
 import TCP from "embedded:io/socket/tcp";
@@ -217,8 +218,8 @@ export class TLSConnection {
     this.#state = "connecting";
     const provider = this.#options.socket ?? { io: TLSSocket, TCP: { io: TCP } };
     const GuardedTCP = guardTCP(provider.TCP.io, (error) => this.#fail(this.#state === "open"
-      ? new TLSError(TLS_CLOSED, `connection failed after the handshake: ${error instanceof Error ? error.message : String(error)}`)
-      : fromHandshakeFailure(error)));
+      ? new TLSError(TLS_CLOSED, `connection failed after the handshake; board: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`)
+      : fromHandshakeFailure(error)), () => this.#state === "connecting");
     try {
       this.#socket = new provider.io({
         address,
@@ -255,8 +256,10 @@ export class TLSConnection {
 
   #onError() {
     if (this.#state === "open") {
+      // The board reports a close_notify and then the TCP's own close, each as onError(): the first one counts.
+      if (this.#peerClosed) return;
       this.#peerClosed = true;
-      trace(`${this.#tag}: ${this.host}:${this.port} closed by peer\n`);
+      trace(`${this.#tag}: ${this.host}:${this.port} closed or reset by peer\n`);
       this.#wake("state");
       this.#pull();
     } else if (this.#state === "connecting" || this.#state === "resolving") {
@@ -334,7 +337,9 @@ export class TLSConnection {
   #throwIfDone() {
     if (this.#error) throw this.#error;
     if (this.#state === "closed") {
-      throw new TLSError(TLS_CLOSED, this.#peerClosed ? "closed by peer; all bytes were read" : "connection closed");
+      throw new TLSError(TLS_CLOSED, this.#peerClosed
+        ? "the peer closed or reset the connection (the board does not tell which); the bytes that arrived before it have been read"
+        : "connection closed");
     }
   }
 

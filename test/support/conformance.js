@@ -75,21 +75,32 @@ export const FIXTURES = {
   tls13Only: { port: 17449, start: () => servers.tls13Only() },
   aes256Only: { port: 17450, start: () => servers.aes256Only() },
   x25519Only: { port: 17451, start: () => servers.x25519Only() },
+  noAki: { port: 17452, start: () => servers.noAki() },
+  chained: { port: 17453, start: () => servers.chained() },
+  cnOnly: { port: 17454, start: () => servers.cnOnly() },
+  starTld: { port: 17455, start: () => servers.starTld() },
+  partialWild: { port: 17456, start: () => servers.partialWild() },
+  tlsRecords: { port: 17457, start: () => servers.tlsRecords([20000]) },
+  tlsReplyClose: { port: 17458, start: () => servers.tlsReplyClose(5) },
 };
 
+// What the board throws, as its abort report prints it: "<error name>: <message>".
 const AUTH_ERR = "TLS: certificate: auth err";
 const ALERT_70 = "TLS: alert: 2, 70";
 const ALERT_40 = "TLS: alert: 2, 40";
+const DATE = "Error: date validation failed";
+const NO_AKI = "TypeError: invalid buffer";
 
 /**
- * The refusals of moddable-platform.md, each as: the fixture that provokes it, the board's message, the code
- * modules/tls turns it into. `no-ca` is a good server (leaf + CA) with no CA given to the socket.
+ * The refusals the board makes, each as: the fixture that provokes it, the board's error, the code modules/tls turns
+ * it into. `no-ca` is a good server (leaf + CA) with no CA given to the socket.
  */
 export const REFUSALS = {
   "untrusted": { fixture: "untrusted", message: AUTH_ERR, code: "TLS_CERT_UNTRUSTED" },
   "wrong-name": { fixture: "wrongName", message: AUTH_ERR, code: "TLS_CERT_UNTRUSTED" },
-  "expired": { fixture: "expiredCert", message: AUTH_ERR, code: "TLS_CERT_UNTRUSTED" },
+  "expired": { fixture: "expiredCert", message: DATE, code: "TLS_CERT_EXPIRED" },
   "leaf-only": { fixture: "leafOnly", message: AUTH_ERR, code: "TLS_CERT_UNTRUSTED" },
+  "root-no-aki": { fixture: "noAki", message: NO_AKI, code: "TLS_CERT_CHAIN" },
   "tls13-only": { fixture: "tls13Only", message: ALERT_70, code: "TLS_HANDSHAKE" },
   "aes256-only": { fixture: "aes256Only", message: ALERT_40, code: "TLS_HANDSHAKE" },
   "x25519-only": { fixture: "x25519Only", message: ALERT_40, code: "TLS_HANDSHAKE" },
@@ -117,7 +128,19 @@ export const CASES = {
   "tls-this-not-socket": { fixture: "tlsEcho" },
   "tls-onwritable-minus-96": { fixture: "tlsEcho" },
   "tls-read-view-copies-available": { fixture: "tlsEcho" },
-  "tls-peer-close-onerror": { fixture: "tlsSource" },
+  "tls-peer-close-onerror": { fixture: "tlsReplyClose" },
+  "tls-server-first-data-lost": { fixture: "tlsSource" },
+  "tls-onreadable-per-record": { fixture: "tlsRecords" },
+  "tls-write-returns-space": { fixture: "tlsEcho" },
+  "tls-tcp-gets-all-options": { fixture: "tlsEcho" },
+  "tls-no-server-name-throws": { fixture: "tlsEcho" },
+  "tls-module-ok": { fixture: "tlsEcho" },
+  "tls-module-server-first": { fixture: "tlsSource" },
+  "tls-ok-intermediate": { fixture: "chained" },
+  "tls-name-cn-ignored": { fixture: "cnOnly" },
+  "tls-name-wildcard-one-label": { fixture: "tlsEcho" },
+  "tls-name-partial-wildcard": { fixture: "partialWild" },
+  "tls-name-star-tld": { fixture: "starTld" },
   "tls-ok-chain": { fixture: "tlsEcho" },
   "tls-host-is-only-the-name": { fixture: "tlsEcho" },
   "tls-servername-overrides-host": { fixture: "wrongName" },

@@ -33,6 +33,19 @@ export const certs = Object.freeze({
 	rogueCaPem: read('rogue-ca.pem'),
 	rogueCaDer: read('rogue-ca.der'),
 	rogueCaKey: read('rogue-ca.key'),
+	intCaPem: read('int-ca.pem'),
+	chainedPem: read('chained.pem'),
+	chainedKey: read('chained.key'),
+	noakiCaPem: read('noaki-ca.pem'),
+	noakiCaDer: read('noaki-ca.der'),
+	noakiPem: read('noaki.pem'),
+	noakiKey: read('noaki.key'),
+	cnOnlyPem: read('cn-only.pem'),
+	cnOnlyKey: read('cn-only.key'),
+	starTldPem: read('star-tld.pem'),
+	starTldKey: read('star-tld.key'),
+	partialWildPem: read('partial-wild.pem'),
+	partialWildKey: read('partial-wild.key'),
 });
 
 // name -> [leaf PEM, key PEM, issuing CA PEM]
@@ -42,6 +55,11 @@ const IDENTITIES = {
 	wrongname: [certs.wrongnamePem, certs.wrongnameKey, certs.caPem],
 	expired: [certs.expiredPem, certs.expiredKey, certs.caPem],
 	rogue: [certs.roguePem, certs.rogueKey, certs.rogueCaPem],
+	chained: [certs.chainedPem, certs.chainedKey, certs.intCaPem], // leaf + intermediate, as public servers send
+	noaki: [certs.noakiPem, certs.noakiKey, certs.noakiCaPem],
+	'cn-only': [certs.cnOnlyPem, certs.cnOnlyKey, certs.caPem],
+	'star-tld': [certs.starTldPem, certs.starTldKey, certs.caPem],
+	'partial-wild': [certs.partialWildPem, certs.partialWildKey, certs.caPem],
 };
 
 const noop = () => {};
@@ -214,6 +232,28 @@ export const untrusted = (opts = {}) => tlsEcho({ ...opts, cert: 'rogue' });
 export const expiredCert = (opts = {}) => tlsEcho({ ...opts, cert: 'expired' });
 /** Leaf whose only SAN is DNS:other.example. */
 export const wrongName = (opts = {}) => tlsEcho({ ...opts, cert: 'wrongname' });
+/** Leaf + intermediate CA (the intermediate is issued by the trusted root, which is not sent). */
+export const chained = (opts = {}) => tlsEcho({ ...opts, cert: 'chained' });
+/** Leaf + a root that has no Authority Key Identifier (trust noaki-ca.der). */
+export const noAki = (opts = {}) => tlsEcho({ ...opts, cert: 'noaki' });
+/** Leaf with CN=localhost whose only SAN is DNS:unused.example. */
+export const cnOnly = (opts = {}) => tlsEcho({ ...opts, cert: 'cn-only' });
+/** Leaf whose only SAN is DNS:*.test. */
+export const starTld = (opts = {}) => tlsEcho({ ...opts, cert: 'star-tld' });
+/** Leaf whose only SAN is DNS:f*.wild.test (a partial wildcard). */
+export const partialWild = (opts = {}) => tlsEcho({ ...opts, cert: 'partial-wild' });
+
+/** TLS server that waits for the client's first bytes, then writes `sizes` bytes as separate writes in one go. */
+export function tlsRecords(sizes, opts = {}) {
+	return tlsServer(opts, (socket) => socket.once('data', () => {
+		sizes.forEach((size, i) => socket.write(pattern(size, i + 1)));
+	}));
+}
+
+/** TLS server that waits for the client's first bytes, answers `size` bytes and ends its side. */
+export function tlsReplyClose(size, opts = {}) {
+	return tlsServer(opts, (socket) => socket.once('data', () => socket.end(pattern(size))));
+}
 
 /**
  * TLS server that sends `size` bytes of pattern(size, opts.seed ?? 1) on

@@ -6,20 +6,22 @@ import TCP from "embedded:io/socket/tcp";
 import TLSSocket from "embedded:io/socket/tcp/tls";
 import Resource from "Resource";
 import config from "mc/config";
-import report, { messageOf } from "conformance/report";
+import report, { described } from "conformance/report";
 
 export type GuardCaseOptions = {
   /** false: the device gives no CA (`secure: {}`), and the manifest names none. Default: the CA `config.ca`. */
   ca?: boolean;
+  /** The socket's `host` (the certificate name); null: no `host` at all. Default: `config.host`. */
+  host?: string | null;
 };
 
-/** Run the case `name`: the failure caught must carry `expected`, the board's message. */
-export default function guardCase(name: string, expected: string, { ca = true }: GuardCaseOptions = {}) {
+/** Run the case `name`: the failure caught must read `expected` ("<name>: <message>", as the board prints it). */
+export default function guardCase(name: string, expected: string, { ca = true, host = String(config.host) }: GuardCaseOptions = {}) {
   let socket: TLSSocket | undefined;
   const { end } = report(name, { watchdog: 5000, timeout: "timeout: nothing caught", close: () => socket?.close() });
 
   function caught(error: unknown) {
-    const message = messageOf(error);
+    const message = described(error);
     end(message === expected, `caught "${message}", expected "${expected}"`);
   }
 
@@ -48,10 +50,11 @@ export default function guardCase(name: string, expected: string, { ca = true }:
     set format(value) { this.#tcp.format = value; }
   }
 
+  const where = host === null
+    ? { address: "127.0.0.1", port: Number(config.port) }
+    : { address: "127.0.0.1", port: Number(config.port), host };
   socket = new TLSSocket({
-    address: "127.0.0.1",
-    port: Number(config.port),
-    host: String(config.host),
+    ...where,
     secure: ca ? { certificate: new Resource(String(config.ca)).slice(0) } : {} /* no CA */,
     TCP: { io: GuardedTCP },
     onWritable() { end(false, "the handshake succeeded"); },

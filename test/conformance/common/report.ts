@@ -57,6 +57,11 @@ export function thrown(f: () => unknown): string {
   }
 }
 
+/** A thrown value as the board's abort report prints it: "TLS: certificate: auth err", "TypeError: invalid buffer". */
+export function described(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
 /** An error's message (any thrown value as a string). */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -1,5 +1,5 @@
-// Rule (moddable-platform.md, DNS): the resolver answers `localhost` with 127.0.0.1, through
-// onResolved(host, address): the callback gets the host name and the dotted address.
+// Rule (README, "What the simulator reproduces", DNS): the resolver rewrites `localhost` to 127.0.0.1 before anything
+// else, so the answer is onResolved("127.0.0.1", "127.0.0.1"): the callback gets the rewritten name, not "localhost".
 import UDP from "embedded:io/socket/udp";
 import Resolver from "embedded:network/dns/resolver/udp";
 import config from "mc/config";
@@ -11,7 +11,7 @@ const resolver = new Resolver({ servers: [String(config.dnsServer)], socket: { i
 resolver.resolve({
   host: "localhost",
   onResolved(host: string, address: string) {
-    end(host === "localhost" && address === "127.0.0.1", `onResolved(${String(host)}, ${String(address)})`);
+    end(host === "127.0.0.1" && address === "127.0.0.1", `onResolved(${String(host)}, ${String(address)})`);
     return null;
   },
   onError(host: string) {
