@@ -75,23 +75,56 @@ export function readManifest(file, into = { modules: new Map(), config: {}, reso
   return into;
 }
 
+/**
+ * The files a manifest path names, as mcconfig finds them: `dir/name` matches every file called `name` with any
+ * extension (so `"../certs/ca"` is `ca.der`), `dir/name.ext` that file, and `dir/prefix*` every file whose name
+ * starts with the prefix (`name` is then the rest). Returns [{ name, extension, file }].
+ */
+function matches(dir, where) {
+  const full = path.resolve(dir, where);
+  const folder = path.dirname(full);
+  const base = path.basename(full);
+  if (!existsSync(folder)) throw new Error(`manifest: directory not found: ${where}`);
+  const star = base.lastIndexOf("*");
+  const found = [];
+  for (const entry of readdirSync(folder)) {
+    if (entry.startsWith(".")) continue;
+    const extension = entry.endsWith(".d.ts") ? ".d.ts" : path.extname(entry);
+    const stem = entry.slice(0, entry.length - extension.length);
+    let name;
+    if (star >= 0) {
+      if (!stem.startsWith(base.slice(0, star))) continue;
+      name = stem.slice(star);
+    } else if (stem === base || entry === base) name = stem;
+    else continue;
+    found.push({ name, extension, file: path.join(folder, entry) });
+  }
+  return found;
+}
+
+const isModuleSource = (m) => m.extension === ".ts" || m.extension === ".js";
+
 /** One manifest, or one of its `platforms` entries: includes first, then its own modules, resources and config. */
 function readSection(section, dir, into, seen) {
   for (const include of [].concat(section.include ?? [])) {
     if (include.includes("$(MODDABLE)")) continue; // the SDK's own modules: provided by hosts/sim
     readManifest(path.resolve(dir, include.replace(/^\$\(MANIFEST\)\//, "./")), into, seen);
   }
-  for (const [name, where] of Object.entries(section.modules ?? {})) {
-    if (name === "*" || Array.isArray(where)) continue;
-    if (where.includes("$(MODDABLE)")) continue;
-    const target = path.relative(ROOT, path.resolve(dir, where)).replace(/\.(ts|js)$/, "");
-    into.modules.set(name, target);
+  for (const [key, value] of Object.entries(section.modules ?? {})) {
+    for (const where of [].concat(value)) {
+      if (typeof where !== "string" || where.includes("$(")) continue; // the SDK's own: provided by hosts/sim
+      const star = key.lastIndexOf("*");
+      for (const m of matches(dir, where).filter(isModuleSource)) {
+        // "name": one module of that name; "prefix*" (and "*"): a module per file, named prefix + file name.
+        const name = star >= 0 ? key.slice(0, star) + m.name : key;
+        into.modules.set(name, path.relative(ROOT, m.file).replace(/\.(ts|js)$/, ""));
+      }
+    }
   }
   for (const list of Object.values(section.resources ?? {})) {
     for (const where of [].concat(list)) {
-      if (where.includes("$(MODDABLE)")) continue;
-      const file = path.resolve(dir, where);
-      into.resources.set(path.basename(file), file);
+      if (where.includes("$(")) continue;
+      for (const m of matches(dir, where)) into.resources.set(m.name + m.extension, m.file);
     }
   }
   into.config = merge(into.config, section.config);
