@@ -1,5 +1,5 @@
-// Issue 9's conformance suite (test/conformance/README.md): each folder of test/conformance is a device app asserting
-// one rule of moddable-platform.md. Each runs here in the simulator against its fixture server, with every board
+// The conformance suite (test/conformance/README.md): each folder of test/conformance is a device app asserting
+// one rule of the board (README, "What the simulator reproduces"). Each runs here in the simulator against its fixture server, with every board
 // rule on; its trace lines and the way the run ended must meet the case's expectation (test/support/conformance.js).
 // One uvu test per case, one assertion per `ok` / `not ok` line, plus the end of the run (abort or `done`).
 import { test } from "uvu";

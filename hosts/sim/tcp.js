@@ -1,5 +1,5 @@
 // `embedded:io/socket/tcp` for the simulator, with the rules the Moddable SDK's TCP has on a board
-// (../shared/moddable-platform.md): connects to a dotted IPv4 `address` only (a `host` name throws
+// (README, "What the simulator reproduces"): connects to a dotted IPv4 `address` only (a `host` name throws
 // "invalid address"); read(n) / read(view) past what is readable throws "invalid"; write() larger than the space
 // last reported by onWritable throws "would block" (also before the connection is up); every failure, refusal,
 // reset or peer close is onError() with no argument; a write after an error is silently ignored.

@@ -1,4 +1,4 @@
-// Rule (moddable-platform.md, "what the simulator has to do"): an exception that escapes any callback ends the VM
+// Rule (README, "What the simulator reproduces"): an exception that escapes any callback ends the VM
 // with "XS abort: unhandled exception" (on a board: a reboot). Here it escapes a timer callback.
 // The device cannot report after an abort: it traces `expect-abort`, and the runner checks how the run ended.
 import Timer from "timer";

@@ -1,4 +1,4 @@
-// Rule (moddable-platform.md, DNS): a name that cannot be resolved ends in onError(host), with the host name and no
+// Rule (README, "What the simulator reproduces", DNS): a name that cannot be resolved ends in onError(host), with the host name and no
 // code. (".invalid" never resolves, RFC 6761. The SDK's resolver gives up after five one-second tries per server.)
 import UDP from "embedded:io/socket/udp";
 import Resolver from "embedded:network/dns/resolver/udp";

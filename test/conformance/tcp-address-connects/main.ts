@@ -1,4 +1,4 @@
-// Rule (moddable-platform.md, TCP): a TCP socket connects to a dotted IPv4 `address` and `port`; bytes go both ways.
+// Rule (README, "What the simulator reproduces", TCP): a TCP socket connects to a dotted IPv4 `address` and `port`; bytes go both ways.
 import TCP from "embedded:io/socket/tcp";
 import config from "mc/config";
 import report from "conformance/report";

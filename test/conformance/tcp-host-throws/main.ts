@@ -1,4 +1,4 @@
-// Rule (moddable-platform.md, TCP): a name in `host` is not resolved: the constructor throws "invalid address".
+// Rule (README, "What the simulator reproduces", TCP): a name in `host` is not resolved: the constructor throws "invalid address".
 import TCP from "embedded:io/socket/tcp";
 import config from "mc/config";
 import report, { messageOf } from "conformance/report";

@@ -1,4 +1,4 @@
-// Rule (moddable-platform.md, TCP): a refused connection arrives as onError() with no argument (no error detail).
+// Rule (README, "What the simulator reproduces", TCP): a refused connection arrives as onError() with no argument (no error detail).
 import TCP from "embedded:io/socket/tcp";
 import config from "mc/config";
 import report from "conformance/report";

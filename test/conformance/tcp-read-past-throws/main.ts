@@ -1,4 +1,4 @@
-// Rule (moddable-platform.md, TCP): read(n) and read(view) throw "invalid" when asked for more than is readable
+// Rule (README, "What the simulator reproduces", TCP): read(n) and read(view) throw "invalid" when asked for more than is readable
 // (read(n) also for n <= 0) and take nothing; read() with nothing buffered returns undefined.
 import TCP from "embedded:io/socket/tcp";
 import config from "mc/config";

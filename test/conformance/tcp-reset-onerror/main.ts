@@ -1,4 +1,4 @@
-// Rule (moddable-platform.md, TCP): a connection reset by the peer arrives as onError() with no argument.
+// Rule (README, "What the simulator reproduces", TCP): a connection reset by the peer arrives as onError() with no argument.
 import TCP from "embedded:io/socket/tcp";
 import config from "mc/config";
 import report from "conformance/report";

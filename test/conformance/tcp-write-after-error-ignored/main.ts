@@ -1,4 +1,4 @@
-// Rule (moddable-platform.md, TCP): a write after an error is silently ignored (no throw).
+// Rule (README, "What the simulator reproduces", TCP): a write after an error is silently ignored (no throw).
 import TCP from "embedded:io/socket/tcp";
 import config from "mc/config";
 import report, { messageOf } from "conformance/report";

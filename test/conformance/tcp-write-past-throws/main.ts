@@ -1,4 +1,4 @@
-// Rule (moddable-platform.md, TCP): write() throws "would block" when the buffer is larger than the space onWritable
+// Rule (README, "What the simulator reproduces", TCP): write() throws "would block" when the buffer is larger than the space onWritable
 // last reported, and throws before the connection is up ("would block" on lin, "not ready" on esp32).
 import TCP from "embedded:io/socket/tcp";
 import config from "mc/config";

@@ -1,4 +1,4 @@
-// Rule (moddable-platform.md, TLS): every handshake failure is an exception thrown from inside the TCP callback that
+// Rule (README, "What the simulator reproduces", TLS): every handshake failure is an exception thrown from inside the TCP callback that
 // TLSSocket gave its TCP. Unguarded, nothing catches it: the VM stops with "XS abort: unhandled exception" (a board
 // reboots); it is not delivered to onError.
 // Here: the server sends its leaf alone, without the issuing CA (the board's verifier checks names

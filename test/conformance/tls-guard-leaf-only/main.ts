@@ -1,4 +1,4 @@
-// Rule (moddable-platform.md, TLS): a handshake failure is thrown from inside the TCP callback TLSSocket gave its TCP,
+// Rule (README, "What the simulator reproduces", TLS): a handshake failure is thrown from inside the TCP callback TLSSocket gave its TCP,
 // so a TCP class passed as `TCP.io` that wraps the real TCP and runs each callback in try/catch receives it, with
 // the board's message, and the VM does not abort.
 // Here: the server sends its leaf alone, without the issuing CA (the board's verifier checks names

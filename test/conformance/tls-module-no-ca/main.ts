@@ -1,4 +1,4 @@
-// Rule (modules/tls over moddable-platform.md, TLS): with no CA the board's verification always fails
+// Rule (modules/tls over the board's TLS): with no CA the board's verification always fails
 // ("TLS: certificate: auth err"), so the project's TLS client refuses to start without one: connect() throws a TLSError with code
 // TLS_BAD_ARGUMENT, at once, and opens no socket.
 import { connect, TLSError } from "tls/client";

@@ -1,4 +1,4 @@
-// Rule (moddable-platform.md, TLS): certificate names match dNSName SANs with one leading wildcard: the server's
+// Rule (README, "What the simulator reproduces", TLS): certificate names match dNSName SANs with one leading wildcard: the server's
 // "*.wild.test" matches "device.wild.test".
 // Unguarded: a refusal would abort the VM, which the runner reports as a failure of this case.
 import handshakeCase from "conformance/handshake-case";

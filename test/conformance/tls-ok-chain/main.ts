@@ -1,4 +1,4 @@
-// Rule (moddable-platform.md, TLS): a server that sends its leaf and the issuing CA, with that CA given in
+// Rule (README, "What the simulator reproduces", TLS): a server that sends its leaf and the issuing CA, with that CA given in
 // secure.certificate, passes verification (TLS 1.2, P-256) and carries bytes both ways.
 import TCP from "embedded:io/socket/tcp";
 import TLSSocket from "embedded:io/socket/tcp/tls";

@@ -1,4 +1,4 @@
-// Rule (moddable-platform.md, TLS): read(view) copies min(view length, available) and returns the count; unlike TCP it
+// Rule (README, "What the simulator reproduces", TLS): read(view) copies min(view length, available) and returns the count; unlike TCP it
 // does not throw when the view is longer than what is readable.
 import TCP from "embedded:io/socket/tcp";
 import TLSSocket from "embedded:io/socket/tcp/tls";

@@ -1,4 +1,4 @@
-// Rule (moddable-platform.md, TLS): TLSSocket builds its own TCP from `options.TCP.io`, which is required: without
+// Rule (README, "What the simulator reproduces", TLS): TLSSocket builds its own TCP from `options.TCP.io`, which is required: without
 // it the constructor throws.
 import TLSSocket from "embedded:io/socket/tcp/tls";
 import Resource from "Resource";

@@ -1,4 +1,4 @@
-// Rule (moddable-platform.md, TLS): TLSSocket calls its callbacks with `this` set to an internal object, not the
+// Rule (README, "What the simulator reproduces", TLS): TLSSocket calls its callbacks with `this` set to an internal object, not the
 // socket: device code must use closures.
 import TCP from "embedded:io/socket/tcp";
 import TLSSocket from "embedded:io/socket/tcp/tls";
