@@ -4,6 +4,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
+import readline from "node:readline";
 import { Simulator } from "../sim/simulator.js";
 import { TipiClient } from "../client/tipi-client.js";
 import * as S from "./support/servers.js";
@@ -31,6 +32,35 @@ while True:
         os.write(master, data)
 `;
 
+/**
+ * The first line `child` prints on stdout that matches `pattern`, as its match. Stdout arrives in chunks that need
+ * not end at a line (PYTHONUNBUFFERED=1 splits a print into several writes): lines are reassembled first. Fails when
+ * the child exits, or no such line came within `ms`.
+ */
+function lineFrom(child, pattern, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout });
+    const seen = [];
+    const finish = (error, match) => {
+      clearTimeout(timer);
+      lines.off("line", onLine);
+      child.off("exit", onExit);
+      lines.close();
+      if (error) reject(error);
+      else resolve(match);
+    };
+    const onLine = (line) => {
+      seen.push(line);
+      const match = pattern.exec(line);
+      if (match) finish(null, match);
+    };
+    const onExit = (code, signal) => finish(new Error(`the bridge exited (${signal ?? code}) before printing a line matching ${pattern}; it printed ${JSON.stringify(seen)}`));
+    const timer = setTimeout(() => finish(new Error(`the bridge printed no line matching ${pattern} within ${ms} ms; it printed ${JSON.stringify(seen)}`)), ms);
+    lines.on("line", onLine);
+    child.once("exit", onExit);
+  });
+}
+
 test("uart: open, write, read and close a TLS handle through the device's serial link (a pty)", async () => {
   const echo = await S.tlsEcho();
   const bridge = spawn("python3", ["-c", BRIDGE], { stdio: ["pipe", "pipe", "inherit"] });
@@ -38,10 +68,7 @@ test("uart: open, write, read and close a TLS handle through the device's serial
   let sim;
   let client;
   try {
-    const [device, port] = await new Promise((resolve, reject) => {
-      bridge.stdout.once("data", (data) => resolve(data.toString().trim().split(" ")));
-      bridge.once("exit", () => reject(new Error("bridge exited")));
-    });
+    const [, device, port] = await lineFrom(bridge, /^(\/dev\/\S+) (\d+)$/);
     sim = await Simulator.start({
       manifest: "test/device/tipi-uart/manifest.json",
       config: { tipi: { serial: { device, baud: 115200 } } },
@@ -54,11 +81,15 @@ test("uart: open, write, read and close a TLS handle through the device's serial
     assert.ok(await client.write(7, data));
     const got = [];
     let have = 0;
+    const deadline = Date.now() + 30000;
     while (have < data.length) {
       const chunk = await client.read(7, 2048);
       got.push(chunk);
       have += chunk.length;
-      if (!chunk.length) await new Promise((r) => setTimeout(r, 5));
+      if (!chunk.length) {
+        assert.ok(Date.now() < deadline, `the echo: ${have} of ${data.length} bytes after 30 s`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
     }
     assert.equal(Buffer.concat(got), data);
     assert.ok(await client.close(7));
