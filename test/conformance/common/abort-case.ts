@@ -6,7 +6,7 @@ import TCP from "embedded:io/socket/tcp";
 import TLSSocket from "embedded:io/socket/tcp/tls";
 import Resource from "Resource";
 import config from "mc/config";
-import report from "conformance/report";
+import report, { showAborts } from "conformance/report";
 
 export type AbortCaseOptions = {
   /** false: the device gives no CA (`secure: {}`), and the manifest names none. Default: the CA `config.ca`. */
@@ -22,6 +22,7 @@ export default function abortCase(name: string, expected: string, { ca = true }:
     close: () => socket?.close(),
   });
 
+  showAborts();
   trace(`expect-abort ${expected}\n`);
   socket = new TLSSocket({
     address: "127.0.0.1",

@@ -47,6 +47,18 @@ export default function report(name: string, { watchdog, timeout = "timeout", cl
   return { end, done, check };
 }
 
+/**
+ * Make an abort show what was thrown. The SDK's simulator prints only "XS abort: unhandled exception"; built with
+ * `"defines": { "xs": { "abortHook": 1 } }` it first calls a global `abort(reason, exception)`, and this one traces
+ * the exception (`String(e)`: "TLS: certificate: auth err") on the line after, then lets the abort go on (it returns
+ * nothing; returning false would cancel it). Our simulator puts the exception in its abort line itself.
+ */
+export function showAborts(): void {
+  (globalThis as any).abort = (_reason: string, exception: unknown) => {
+    trace(`${String(exception)}\n`);
+  };
+}
+
 /** What `f` throws, as its message; "no throw" if it returns. */
 export function thrown(f: () => unknown): string {
   try {
