@@ -232,7 +232,12 @@ export class TLSConnection {
         onError: () => this.#onError(),
       });
     } catch (error) {
-      this.#fail(new TLSError(TLS_CONNECT_FAILED, `cannot open a socket to ${address}:${this.port}: ${String(error)}`));
+      // The board registers the CA when the socket is made: a CA outside its dates (or a clock not set yet) throws
+      // "date validation failed" here, before any connection; that is a certificate failure, not a connect one.
+      const dates = error instanceof Error && error.message === "date validation failed";
+      this.#fail(dates
+        ? fromHandshakeFailure(error)
+        : new TLSError(TLS_CONNECT_FAILED, `cannot open a socket to ${address}:${this.port}: ${String(error)}`));
     }
   }
 
