@@ -164,3 +164,31 @@ async function throughput() {
 
 await tipiFigures();
 await throughput();
+
+// ---- ministreaming tunnels (issue 16, section 1) ----
+
+async function ministreamFigures() {
+  const sim = await Simulator.start({ manifest: "test/device/ministream/manifest.json" });
+  try {
+    const perByte = async (kind) => {
+      const base = (await sim.crank(`importNow("ministream-bench").${kind}(0);`)).meter.compute;
+      const total = (await sim.crank(`importNow("ministream-bench").${kind}(${MiB});`)).meter.compute;
+      return (total - base) / MiB;
+    };
+    await sim.crank(`importNow("test/device/ring-bench").setupRing(4096, 1024);`);
+    const ring = (await sim.crank(`const b = importNow("test/device/ring-bench"); meter(); b.streamRing(${MiB}); return meter();`)).result / MiB;
+    const bare = (await sim.crank(`const b = importNow("test/device/ring-bench"); meter(); b.streamBare(${MiB}); return meter();`)).result / MiB;
+    console.log("ministream: 1 MiB through two tunnels over an in-memory link, 1 KiB app writes/reads (XS compute per payload byte)");
+    for (const [label, args] of [["defaults (rx 2048)", "8192, 1024, 1024, 2048"], ["rx 4096", "8192, 1024, 1024, 4096"]]) {
+      await sim.crank(`importNow("ministream-bench").setup(${args});`);
+      const up = await perByte("upload");
+      const down = await perByte("download");
+      console.log(`  ${label.padEnd(19)} upload ${up.toFixed(2)} (${(up / bare).toFixed(2)}x bare)  download ${down.toFixed(2)} (${(down / bare).toFixed(2)}x bare)`);
+    }
+    console.log(`  ring baseline       ring ${ring.toFixed(2)}, bare set x2 ${bare.toFixed(2)} per byte (same run)`);
+  } finally {
+    await sim.close();
+  }
+}
+
+await ministreamFigures();
