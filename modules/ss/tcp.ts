@@ -1,0 +1,292 @@
+// Plain TCP for stream types whose policy says "tls": false: the same Transport shape as tls/client's TLSConnection
+// (ss/protocol), over the SDK's embedded:io/socket/tcp. Names go through the DNS resolver (a literal IPv4 address
+// skips it), bytes move through two fixed rings allocated at connect, the socket is never read or written past
+// the counts it reported, and every wait has a timeout. On the board's TCP (README, "What the simulator
+// reproduces"): connect to a dotted address only, onError() with no detail for refusal, reset and peer close
+// alike, and a close only after every byte before it was read.
+//
+// Failures carry codes of their own, in the TLS client's words: TCP_BAD_ARGUMENT, TCP_DNS, TCP_CONNECT_FAILED,
+// TCP_TIMEOUT, TCP_CLOSED. A stream reports them as UNREACHABLE (before the connection opened) or as a lost
+// connection (after).
+import Ring from "ring";
+import Timer from "timer";
+import TCP from "embedded:io/socket/tcp";
+import UDP from "embedded:io/socket/udp";
+import Resolver from "embedded:network/dns/resolver/udp";
+import type { Connector, ConnectorOptions, Transport } from "ss/protocol";
+
+export const TCP_BAD_ARGUMENT = "TCP_BAD_ARGUMENT";
+export const TCP_DNS = "TCP_DNS";
+export const TCP_CONNECT_FAILED = "TCP_CONNECT_FAILED";
+export const TCP_TIMEOUT = "TCP_TIMEOUT";
+export const TCP_CLOSED = "TCP_CLOSED";
+
+export class TCPError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "TCPError";
+    this.code = code;
+  }
+}
+
+/** Host providers, as tls/client takes them (`any`: the SDK's own classes). */
+export type TCPProviders = {
+  dns?: { io: new (options: any) => any; servers: string[]; socket: { io: new (options: any) => any } };
+  tcp?: new (options: any) => any;
+};
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/;
+const MAX_WAITERS = 4;
+
+type TimerID = ReturnType<typeof Timer.set>;
+type Waiter = { resolve: (result: string) => void; timer: TimerID | undefined };
+
+export class TCPConnection implements Transport {
+  readonly host: string;
+  readonly port: number;
+  #state: Transport["state"] = "resolving";
+  #error: TCPError | undefined;
+  #peerClosed = false;
+  readonly #rx: Ring;
+  readonly #tx: Ring;
+  readonly #providers: TCPProviders;
+  readonly #tag: string;
+  readonly #idle: number;
+  #socket: any; // the SDK's TCP
+  #readable = 0;
+  #writable = 0;
+  #connectTimer: TimerID | undefined;
+  #idleTimer: TimerID | undefined;
+  #waiters: Waiter[] = [];
+  // The ring's socket adapters, made once (the socket fills or takes the whole view it is given).
+  readonly #fromSocket = (view: Uint8Array): number => {
+    this.#socket.read(view);
+    return view.length;
+  };
+  readonly #toSocket = (view: Uint8Array): number => {
+    this.#socket.write(view);
+    return view.length;
+  };
+
+  constructor(host: string, port: number, options: ConnectorOptions, providers: TCPProviders = {}) {
+    if (typeof host !== "string" || host.length === 0 || host.length > 253 || !(IPV4.test(host) || HOSTNAME.test(host))) {
+      throw new TCPError(TCP_BAD_ARGUMENT, `bad host name: ${JSON.stringify(host)}`);
+    }
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TCPError(TCP_BAD_ARGUMENT, `bad port ${port}`);
+    this.host = host;
+    this.port = port;
+    this.#providers = providers;
+    this.#tag = options.tag;
+    this.#idle = options.idleTimeout;
+    this.#rx = new Ring(options.rxSize);
+    this.#tx = new Ring(options.txSize);
+    this.#connectTimer = Timer.set(() => {
+      this.#connectTimer = undefined;
+      this.#fail(new TCPError(TCP_TIMEOUT, `no connection to ${host}:${port} within ${options.connectTimeout} ms`));
+    }, options.connectTimeout);
+    if (IPV4.test(host)) this.#open(host);
+    else this.#resolve();
+  }
+
+  get state(): Transport["state"] { return this.#state; }
+  get error(): TCPError | undefined { return this.#error; }
+  get writable(): number { return this.#tx.free; }
+
+  read(into: Uint8Array, offset = 0, length = into.byteLength - offset): number {
+    this.#pull();
+    const n = this.#rx.read(into, offset, length);
+    if (n > 0) {
+      this.#pull();
+      this.#touch();
+      return n;
+    }
+    if (length > 0) {
+      if (this.#error) throw this.#error;
+      if (this.#state === "closed") throw new TCPError(TCP_CLOSED, this.#peerClosed ? "closed by the peer" : "closed");
+    }
+    return 0;
+  }
+
+  write(bytes: Uint8Array, offset = 0, length = bytes.byteLength - offset): number {
+    if (this.#error) throw this.#error;
+    if (this.#state === "closed" || this.#peerClosed) throw new TCPError(TCP_CLOSED, "connection closed");
+    const n = this.#tx.write(bytes, offset, length);
+    this.#flush();
+    return n;
+  }
+
+  wait(timeoutMs: number): Promise<string> {
+    if (this.#rx.available > 0) return Promise.resolve("readable");
+    if (this.#state === "closed" || this.#state === "failed" || this.#peerClosed) return Promise.resolve("state");
+    if (this.#waiters.length >= MAX_WAITERS) return Promise.reject(new TCPError(TCP_BAD_ARGUMENT, "too many waits"));
+    return new Promise((resolve) => {
+      const waiter: Waiter = { resolve, timer: undefined };
+      waiter.timer = Timer.set(() => {
+        waiter.timer = undefined;
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        resolve("timeout");
+      }, timeoutMs);
+      this.#waiters.push(waiter);
+    });
+  }
+
+  close(): void {
+    if (this.#state === "closed") return;
+    this.#clearTimers();
+    this.#closeSocket();
+    if (this.#state !== "failed") this.#state = "closed";
+    this.#wake("state");
+  }
+
+  #resolve(): void {
+    const dns = this.#providers.dns ?? { io: Resolver, servers: ["1.1.1.1", "8.8.8.8"], socket: { io: UDP } };
+    try {
+      const resolver = new dns.io({ servers: dns.servers, socket: dns.socket });
+      resolver.resolve({
+        host: this.host,
+        onResolved: (_host: string, address: string) => {
+          if (this.#state === "resolving") this.#open(address);
+        },
+        onError: () => {
+          if (this.#state === "resolving") this.#fail(new TCPError(TCP_DNS, `cannot resolve ${this.host}`));
+        },
+      });
+    } catch (error) {
+      this.#fail(new TCPError(TCP_DNS, `resolver refused ${this.host}: ${String(error)}`));
+    }
+  }
+
+  #open(address: string): void {
+    this.#state = "connecting";
+    const Socket = this.#providers.tcp ?? TCP;
+    try {
+      this.#socket = new Socket({
+        address,
+        port: this.port,
+        onReadable: (count: number) => {
+          this.#readable = count;
+          this.#pull();
+        },
+        onWritable: (count: number) => this.#onWritable(count),
+        onError: () => this.#onError(),
+      });
+    } catch (error) {
+      this.#fail(new TCPError(TCP_CONNECT_FAILED, `cannot open a socket to ${address}:${this.port}: ${String(error)}`));
+    }
+  }
+
+  #onWritable(count: number): void {
+    if (this.#state === "connecting") {
+      if (this.#connectTimer) Timer.clear(this.#connectTimer);
+      this.#connectTimer = undefined;
+      this.#state = "open";
+      this.#touch();
+      this.#wake("state");
+    }
+    this.#writable = count;
+    this.#flush();
+  }
+
+  #onError(): void {
+    if (this.#state === "open") {
+      if (this.#peerClosed) return;
+      this.#peerClosed = true;
+      this.#wake("state");
+      this.#pull();
+    } else if (this.#state === "connecting" || this.#state === "resolving") {
+      this.#fail(new TCPError(TCP_CONNECT_FAILED, `connection to ${this.host}:${this.port} failed (refused or unreachable; the board gives no detail)`));
+    }
+  }
+
+  /** Socket -> rx ring while there is room (the socket keeps the rest: backpressure). */
+  #pull(): void {
+    const socket = this.#socket;
+    if (!socket || this.#state !== "open") return;
+    const before = this.#rx.available;
+    while (this.#readable > 0 && this.#rx.free > 0) {
+      const n = this.#rx.writeFrom(this.#fromSocket, this.#readable);
+      if (n <= 0) break;
+      this.#readable -= n;
+    }
+    if (this.#rx.available > before) {
+      this.#touch();
+      this.#wake("readable");
+    }
+    if (this.#peerClosed && this.#readable <= 0) {
+      this.#clearTimers();
+      this.#closeSocket();
+      this.#state = "closed";
+      this.#wake("state");
+    }
+  }
+
+  /** tx ring -> socket, never more than it reported writable. */
+  #flush(): void {
+    const socket = this.#socket;
+    if (!socket || this.#state !== "open" || this.#peerClosed) return;
+    if (this.#writable <= 0 || this.#tx.available === 0) return;
+    const sent = this.#tx.readTo(this.#toSocket, this.#writable);
+    this.#writable -= sent;
+    if (sent > 0) {
+      this.#touch();
+      this.#wake("writable");
+    }
+  }
+
+  #touch(): void {
+    const idle = this.#idle;
+    if (idle <= 0 || this.#state !== "open") return;
+    if (this.#idleTimer) Timer.schedule(this.#idleTimer, idle);
+    else {
+      this.#idleTimer = Timer.set(() => {
+        this.#idleTimer = undefined;
+        this.#fail(new TCPError(TCP_TIMEOUT, `no data either way for ${idle} ms`));
+      }, idle);
+    }
+  }
+
+  #fail(error: TCPError): void {
+    if (this.#state === "failed" || this.#state === "closed") return;
+    this.#error = error;
+    this.#state = "failed";
+    trace(`${this.#tag}: ${this.host}:${this.port} ${error.code} ${error.message}\n`);
+    this.#clearTimers();
+    this.#closeSocket();
+    this.#wake("state");
+  }
+
+  #closeSocket(): void {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (!socket) return;
+    try {
+      socket.close();
+    } catch {
+      // already closed by the SDK after an error
+    }
+  }
+
+  #clearTimers(): void {
+    if (this.#connectTimer) Timer.clear(this.#connectTimer);
+    if (this.#idleTimer) Timer.clear(this.#idleTimer);
+    this.#connectTimer = this.#idleTimer = undefined;
+  }
+
+  #wake(result: string): void {
+    const waiters = this.#waiters;
+    for (let i = 0; i < waiters.length; i++) {
+      const w = waiters[i]!;
+      if (w.timer) Timer.clear(w.timer);
+      w.resolve(result); // the waiting code runs later, as a promise job
+    }
+    waiters.length = 0;
+  }
+}
+
+/** A Connector for plain TCP (createContext's default `tcp`); `providers` swap the SDK's DNS and TCP. */
+export function tcpConnector(providers: TCPProviders = {}): Connector {
+  return (host, port, options) => new TCPConnection(host, port, options, providers);
+}
