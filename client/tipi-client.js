@@ -1,7 +1,7 @@
 // tipi-client: the host side of the TIPI TLS extension (raw extension 0x24) over a link to a device running
 // modules/tipi: a TCP connection ("host:port", the simulator's link) or a serial device path (a UART adapter, or a
-// pty), opened as a file. Wire format: modules/tipi/protocol.ts (each message in a frame with a 16-bit big-endian
-// length, both directions; one reply per request, in order).
+// pty). Wire format: modules/tipi/protocol.ts draws the frames; the numbers come from the device's own
+// modules/tipi/wire.ts (client/wire.js loads it), so both ends share one definition.
 //
 //   const tipi = await TipiClient.connect("127.0.0.1:9924");
 //   await tipi.open(0, "example.com:443");        // true: connected ([255]); false: failed ([0])
@@ -15,29 +15,23 @@
 // place: its reply, if it ever comes, is consumed and discarded, so later replies stay matched.
 
 import net from "node:net";
-import fs from "node:fs";
-import tty from "node:tty";
-import { execFileSync } from "node:child_process";
+import {
+  EXTENSION_TLS, OPEN, CLOSE, WRITE, READ, GOOD, BAD, FRAME_HEADER, FRAME_LENGTH_MAX, REQUEST_HEADER,
+  DEFAULTS as DEVICE_DEFAULTS,
+} from "./wire.js";
+import { openSerialPort } from "../sim/serial-port.js";
 
-/** Wire constants: see modules/tipi/protocol.ts, which draws the frames. */
-export const EXTENSION_TLS = 0x24;
-export const OPEN = 0x01;
-export const CLOSE = 0x02;
-export const WRITE = 0x03;
-export const READ = 0x04;
-export const GOOD = 0xff;
-export const BAD = 0x00;
-export const FRAME_HEADER = 2;
-export const FRAME_LENGTH_MAX = 0xffff;
+export { EXTENSION_TLS, OPEN, CLOSE, WRITE, READ, GOOD, BAD, FRAME_HEADER, FRAME_LENGTH_MAX, DEVICE_DEFAULTS };
 
-/** Defaults matching modules/tipi/manifest.json and the device's limits. */
+/** The host's defaults, from the device's (modules/tipi/wire.ts): each wait outlasts the device's own limit. */
 export const DEFAULTS = Object.freeze({
-  maxFrame: 4096,
-  /** open waits for the device's whole connect (its connectTimeout defaults to 10 s) */
-  openTimeout: 15000,
-  /** a write may wait for tx room on the device (its writeTimeout defaults to 10 s) */
-  writeTimeout: 15000,
+  maxFrame: DEVICE_DEFAULTS.maxFrame,
+  /** open waits for the device's whole connect (its connectTimeout) */
+  openTimeout: DEVICE_DEFAULTS.connectTimeout + 5000,
+  /** a write may wait for tx room on the device (its writeTimeout) */
+  writeTimeout: DEVICE_DEFAULTS.writeTimeout + 5000,
   timeout: 5000,
+  /** a TCP link that is refused is asked again until this passes (a device that is still starting) */
   connectTimeout: 5000,
 });
 
@@ -94,76 +88,60 @@ function checkHandle(handle) {
 }
 
 const TCP_LINK = /^(\[[0-9a-fA-F:.]+\]|[^/\\:]+):(\d{1,5})$/;
+const RETRY_MS = 100;
 
-/** Opens a link: "host:port" -> TCP; anything else is a device path (serial port, pty). */
+/**
+ * Opens a link: "host:port" -> TCP (a refused connection is tried again every 100 ms until connectTimeout: a
+ * device that is still starting); anything else is a device path (serial port, pty: sim/serial-port.js).
+ * Resolves { onData(fn), onEnd(fn), write(bytes), close(), describe }.
+ */
 export function openLink(link, { connectTimeout = DEFAULTS.connectTimeout } = {}) {
   const tcp = TCP_LINK.exec(link);
-  if (tcp) {
-    const host = tcp[1].replace(/^\[|\]$/g, "");
-    const port = Number(tcp[2]);
-    return new Promise((resolve, reject) => {
+  if (!tcp) {
+    try {
+      return Promise.resolve(asLink(openSerialPort(link, { allowFile: true })));
+    } catch (error) {
+      return Promise.reject(new TipiError("TIPI_LINK", error.message));
+    }
+  }
+  const host = tcp[1].replace(/^\[|\]$/g, "");
+  const port = Number(tcp[2]);
+  const deadline = Date.now() + connectTimeout;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
       const socket = net.connect({ host, port, noDelay: true });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new TipiError("TIPI_LINK", `no connection to ${link} within ${connectTimeout} ms`));
-      }, connectTimeout);
+      }, Math.max(1, deadline - Date.now()));
       socket.once("connect", () => {
         clearTimeout(timer);
         socket.removeAllListeners("error");
-        resolve({
-          onData: (fn) => socket.on("data", fn),
-          onEnd: (fn) => { socket.on("close", () => fn()); socket.on("error", (e) => fn(e)); },
-          write: (bytes) => socket.write(bytes),
-          close: () => socket.destroy(),
-          describe: `tcp ${host}:${port}`,
-        });
+        socket.describe = `tcp ${host}:${port}`;
+        resolve(asLink(socket));
       });
       socket.once("error", (error) => {
         clearTimeout(timer);
-        reject(new TipiError("TIPI_LINK", `cannot connect to ${link}: ${error.message}`));
+        if (error.code === "ECONNREFUSED" && Date.now() + RETRY_MS < deadline) {
+          setTimeout(attempt, RETRY_MS);
+          return;
+        }
+        const hint = error.code === "ECONNREFUSED" ? ` for ${connectTimeout} ms (nothing listens there: is \`tipi serve\` running?)` : "";
+        reject(new TipiError("TIPI_LINK", `cannot connect to ${link}: ${error.code ?? error.message}${hint}`));
       });
-    });
-  }
-  return Promise.resolve(openSerial(link));
+    };
+    attempt();
+  });
 }
 
-/** A serial device or pty, as a file: raw mode when it is a terminal, reads through libuv's tty (closable). */
-function openSerial(path) {
-  let readFd, writeFd;
-  try {
-    readFd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
-    writeFd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_NOCTTY);
-  } catch (error) {
-    if (readFd !== undefined) fs.closeSync(readFd);
-    throw new TipiError("TIPI_LINK", `cannot open ${path}: ${error.message}`);
-  }
-  let input;
-  let output;
-  if (tty.isatty(readFd)) {
-    try {
-      execFileSync("stty", ["-F", path, "raw", "-echo"], { stdio: "ignore" });
-    } catch {
-      // no stty: rely on setRawMode below
-    }
-    input = new tty.ReadStream(readFd);
-    input.setRawMode(true);
-    output = new tty.WriteStream(writeFd);
-  } else {
-    input = fs.createReadStream(null, { fd: readFd, autoClose: true });
-    output = fs.createWriteStream(null, { fd: writeFd, autoClose: true });
-  }
-  let closed = false;
+/** A socket-like stream (net.Socket, or a serial port from sim/serial-port.js) as a client link. */
+function asLink(stream) {
   return {
-    onData: (fn) => input.on("data", fn),
-    onEnd: (fn) => { input.on("end", () => fn()); input.on("error", (e) => fn(e)); output.on("error", (e) => fn(e)); },
-    write: (bytes) => output.write(bytes),
-    close: () => {
-      if (closed) return;
-      closed = true;
-      input.destroy();
-      output.destroy();
-    },
-    describe: `serial ${path}`,
+    onData: (fn) => stream.on("data", fn),
+    onEnd: (fn) => { stream.on("end", () => fn()); stream.on("close", () => fn()); stream.on("error", (e) => fn(e)); },
+    write: (bytes) => stream.write(bytes),
+    close: () => stream.destroy(),
+    describe: stream.describe,
   };
 }
 
@@ -198,7 +176,7 @@ export class TipiClient {
   }
 
   /** The largest write payload one request carries. */
-  get maxWrite() { return this.maxFrame - 3; }
+  get maxWrite() { return this.maxFrame - REQUEST_HEADER; }
 
   /** Requests sent whose replies have not arrived. */
   get outstanding() { return this.#queue.length; }
@@ -281,8 +259,10 @@ export class TipiClient {
   }
 
   /**
-   * Read until the peer has closed and every byte it sent was delivered: empty reads are followed by an empty
-   * write (the device's liveness probe); once it answers [0], reads continue until one returns nothing.
+   * Read until the peer has closed (or reset: the device cannot tell which) and every byte that reached the device
+   * was delivered: empty reads are followed by an empty write (the device's liveness probe); once it answers [0],
+   * reads continue until one returns nothing. Bytes a reset lost on the way never reached the device: only the
+   * application protocol can tell (fetch checks Content-Length).
    * `onData(chunk)` gets each chunk; resolves with the total count. `idleMs` bounds how long nothing may arrive.
    */
   async readToEnd(handle, { onData = () => {}, max = this.maxFrame, idleMs = 15000, pollMs = 5 } = {}) {
@@ -312,7 +292,9 @@ export class TipiClient {
 
   /**
    * A GET over a handle: open host:port (443 by default), send the request, read the whole response (the server
-   * closes: Connection: close), close the handle. Resolves { status, headers, body, raw }.
+   * closes: Connection: close), close the handle. Resolves { status, headers, body, raw, complete }: complete is
+   * false when the body is shorter than its Content-Length or a chunked body has no last chunk (the peer closed or
+   * reset early), true when it is whole, undefined when the response does not say how long it is.
    */
   async fetch(url, { handle = 0, headers = {}, onData } = {}) {
     const u = new URL(url);
@@ -394,10 +376,14 @@ function status(reply, what) {
   return reply[0] === GOOD;
 }
 
-/** Split an HTTP/1.1 response into status, headers and body (chunked bodies are decoded). */
+/**
+ * Split an HTTP/1.1 response into status, headers and body (chunked bodies are decoded). `complete`: whether the
+ * body is as long as the response says (Content-Length, or a chunked body's last chunk); undefined when it does
+ * not say (the body then ends where the connection did).
+ */
 export function parseResponse(raw) {
   const end = raw.indexOf("\r\n\r\n");
-  if (end < 0) return { status: 0, headers: {}, body: raw };
+  if (end < 0) return { status: 0, headers: {}, body: raw, complete: false };
   const [statusLine, ...lines] = raw.subarray(0, end).toString("latin1").split("\r\n");
   const status = Number(/^HTTP\/\d\.\d (\d{3})/.exec(statusLine)?.[1] ?? 0);
   const headers = {};
@@ -406,18 +392,29 @@ export function parseResponse(raw) {
     if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
   let body = raw.subarray(end + 4);
+  let complete;
   if (/chunked/i.test(headers["transfer-encoding"] ?? "")) {
     const parts = [];
     let at = 0;
+    complete = false;
     for (;;) {
       const eol = body.indexOf("\r\n", at);
       if (eol < 0) break;
       const size = parseInt(body.subarray(at, eol).toString("latin1"), 16);
+      if (size === 0) complete = true;
       if (!(size > 0)) break;
+      if (eol + 2 + size > body.length) {
+        parts.push(body.subarray(eol + 2));
+        break;
+      }
       parts.push(body.subarray(eol + 2, eol + 2 + size));
       at = eol + 2 + size + 2;
     }
     body = Buffer.concat(parts);
+  } else if (headers["content-length"] !== undefined) {
+    const length = Number(headers["content-length"]);
+    complete = body.length >= length;
+    if (body.length > length) body = body.subarray(0, length);
   }
-  return { status, headers, body };
+  return { status, headers, body, complete };
 }

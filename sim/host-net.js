@@ -7,9 +7,7 @@
 // read: nothing is dropped.
 
 import net from "node:net";
-import fs from "node:fs";
-import tty from "node:tty";
-import { EventEmitter } from "node:events";
+import { openSerialPort } from "./serial-port.js";
 
 export const SEND_SPACE = 1536;
 const RX_HIGH = 16 * 1024;
@@ -121,43 +119,6 @@ class Connection {
   }
 }
 
-/** A serial device (or pty) by path, in raw mode, with the parts of a socket's interface a Connection uses. */
-function openSerialDevice(path) {
-  const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
-  const writeFd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_NOCTTY);
-  if (!tty.isatty(fd)) {
-    fs.closeSync(fd);
-    fs.closeSync(writeFd);
-    throw new Error(`serial: ${path} is not a terminal device`);
-  }
-  const input = new tty.ReadStream(fd);
-  input.setRawMode(true);
-  const output = new tty.WriteStream(writeFd);
-  const port = new EventEmitter();
-  let destroyed = false;
-  input.on("data", (chunk) => port.emit("data", chunk));
-  input.on("end", () => port.emit("end"));
-  input.on("error", (error) => port.emit("error", error));
-  output.on("error", (error) => port.emit("error", error));
-  const destroy = () => {
-    if (destroyed) return;
-    destroyed = true;
-    input.destroy();
-    output.destroy();
-    port.emit("close");
-  };
-  return Object.assign(port, {
-    get destroyed() { return destroyed; },
-    write: (bytes, callback) => output.write(bytes, callback),
-    pause: () => input.pause(),
-    resume: () => input.resume(),
-    isPaused: () => input.isPaused(),
-    setNoDelay: () => {},
-    end: destroy,
-    destroy,
-  });
-}
-
 class Listening {
   queue = [];
   constructor(sim, id, server) {
@@ -194,7 +155,7 @@ export function installNet(sim) {
 
   sim.op("serial.open", ({ device }) => {
     const id = nextId++;
-    const c = new Connection(sim, id, openSerialDevice(device));
+    const c = new Connection(sim, id, openSerialPort(device));
     c.adopted = false; // the device-side Serial takes it over as its stream
     c.connected = true;
     connections.set(id, c);

@@ -1,29 +1,51 @@
 #!/usr/bin/env node
-// `npm start`: boot the simulator and run a device app in it, printing its trace log. Exits 0 when the app went
-// idle (no socket, listener or timer left), 1 on an XS abort (an exception escaped device code: a board would
-// reboot), 2 when it was still running at --timeout.
-//
-//   node sim/main.js [--manifest FILE] [--app MODULE] [--timeout MS] [--config JSON] [--no-demo-servers]
+// `npm start`: boot the simulator and run a device app in it, printing its trace log (USAGE below says it all).
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { Simulator } from "./simulator.js";
+import { ROOT } from "./loader.js";
 import { startDemoServers } from "./demo-servers.js";
 
+const USAGE = `usage: node sim/main.js [options]          (npm start -- [options])
+Boots the simulator and runs a device app on the real XS engine, printing the device log on stdout.
+
+  --manifest FILE    the app's manifest (default: the project's manifest.json); a relative FILE is
+                     taken from the current directory
+  --app MODULE       the module to run (default: main)
+  --timeout MS       stop after MS ms (default 60000)
+  --config JSON      merged into the manifest's config key by key, e.g. '{"tipi":{"port":0}}'
+  --device JSON      the board's clock, Wi-Fi and time servers (sim/host-device.js), e.g. '{"clock":"unset"}'
+  --no-demo-servers  do not start the TCP and TLS echo servers the demo app talks to
+  -h, --help         this text
+
+Exit status:
+  0   the app went idle (no socket, listener or timer left)
+  1   XS abort: an exception escaped device code (a board would reboot)
+  2   still running at --timeout
+  3   the simulator could not start (a manifest it cannot read, device code that does not compile)
+  64  bad usage: an unknown option, a bad value, a manifest that is not there`;
+
 function parse(argv) {
-  const options = { manifest: "manifest.json", app: "main", timeout: 60000, config: {}, demo: true };
+  const options = { manifest: "manifest.json", app: "main", timeout: 60000, config: {}, device: {}, demo: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
       if (i + 1 >= argv.length) throw new Error(`${flag} needs a value`);
       return argv[++i];
     };
-    if (flag === "--manifest") options.manifest = value();
+    if (flag === "--manifest") options.manifest = path.resolve(value());
     else if (flag === "--app") options.app = value();
     else if (flag === "--timeout") options.timeout = Number(value());
     else if (flag === "--config") options.config = JSON.parse(value());
+    else if (flag === "--device") options.device = JSON.parse(value());
     else if (flag === "--no-demo-servers") options.demo = false;
     else if (flag === "--help" || flag === "-h") {
-      console.log("usage: node sim/main.js [--manifest FILE] [--app MODULE] [--timeout MS] [--config JSON] [--no-demo-servers]");
+      console.log(USAGE);
       process.exit(0);
     } else throw new Error(`unknown option ${flag}`);
+  }
+  if (!existsSync(path.resolve(ROOT, options.manifest))) {
+    throw new Error(`no manifest at ${options.manifest} (a relative --manifest is taken from the current directory, ${process.cwd()})`);
   }
   return options;
 }
@@ -32,19 +54,27 @@ let options;
 try {
   options = parse(process.argv.slice(2));
 } catch (error) {
-  console.error(`fieldsim: ${error.message}`);
+  console.error(`fieldsim: ${error.message}\n(node sim/main.js --help for the usage)`);
   process.exit(64);
 }
 
 const servers = options.demo ? await startDemoServers() : null;
 const config = { ...options.config };
 if (servers) config.demo = { tlsHost: "localhost", ca: "ca.der", ...servers.config, ...options.config.demo };
-const sim = await Simulator.start({
-  manifest: options.manifest,
-  config,
-  onTrace: (line) => console.log(line),
-  onListening: (port) => console.log(`fieldsim: device listening on 127.0.0.1:${port}`),
-});
+let sim;
+try {
+  sim = await Simulator.start({
+    manifest: options.manifest,
+    config,
+    device: options.device,
+    onTrace: (line) => console.log(line),
+    onListening: (port) => console.log(`fieldsim: device listening on 127.0.0.1:${port}`),
+  });
+} catch (error) {
+  console.error(`fieldsim: the simulator could not start: ${error.message}`);
+  await servers?.close();
+  process.exit(3);
+}
 const result = await sim.run(options.app, { timeout: options.timeout });
 await sim.close();
 await servers?.close();

@@ -13,7 +13,11 @@ import { installTimers } from "./host-timer.js";
 import { installNet } from "./host-net.js";
 import { installTls } from "./host-tls.js";
 import { installDns } from "./host-dns.js";
+import { installDevice } from "./host-device.js";
 import { rulesWith } from "./rules.js";
+
+/** How many of the device's most recent log lines a Simulator keeps (`traces`). */
+export const TRACE_LINES = 10000;
 
 export class Simulator {
   #worker;
@@ -32,7 +36,11 @@ export class Simulator {
   /** The platform rules in force (all on: the board's behaviour). Tests switch one off to prove a case fails. */
   rules;
   hosts;
-  traces = [];
+  /** The device log's most recent lines, a fixed ring (a flood of log lines cannot grow the simulator). */
+  #traces = [];
+  #tracesNext = 0;
+  /** Lines that fell out of the ring. */
+  tracesDropped = 0;
 
   /**
    * @param {object} options
@@ -43,6 +51,7 @@ export class Simulator {
    * @param {(line: string) => void} [options.onTrace] each line the device traces
    * @param {(port: number) => void} [options.onListening] a device listener is bound
    * @param {object} [options.rules] board rules to switch off (sim/rules.js), for negative checks of the conformance suite
+   * @param {object} [options.device] the board's clock, Wi-Fi and time servers (sim/host-device.js): e.g. { clock: "unset" }
    */
   static async start(options = {}) {
     compile();
@@ -51,7 +60,7 @@ export class Simulator {
     return sim;
   }
 
-  constructor({ manifest = "manifest.json", config, resources, hosts = {}, onTrace, onListening, rules = {} } = {}) {
+  constructor({ manifest = "manifest.json", config, resources, hosts = {}, onTrace, onListening, rules = {}, device = {} } = {}) {
     this.#loader = new ModuleLoader({ manifest, config, resources });
     this.hosts = { localhost: "127.0.0.1", ...hosts };
     this.onTrace = onTrace;
@@ -80,6 +89,7 @@ export class Simulator {
     installNet(this);
     installTls(this);
     installDns(this);
+    installDevice(this, device);
   }
 
   async #boot() {
@@ -148,6 +158,12 @@ export class Simulator {
 
   get aborted() { return this.#aborted; }
 
+  /** The device log's last TRACE_LINES lines, oldest first (a copy). */
+  get traces() {
+    const ring = this.#traces;
+    return ring.length < TRACE_LINES ? ring.slice() : [...ring.slice(this.#tracesNext), ...ring.slice(0, this.#tracesNext)];
+  }
+
   /** A line in the device log from a host module's Node side (the board's own log lines: its TLS, its TCP). */
   log(line) { this.#trace(`${line}\n`); }
 
@@ -165,7 +181,12 @@ export class Simulator {
     while ((nl = this.#line.indexOf("\n")) >= 0) {
       const line = this.#line.slice(0, nl);
       this.#line = this.#line.slice(nl + 1);
-      this.traces.push(line);
+      if (this.#traces.length < TRACE_LINES) this.#traces.push(line);
+      else {
+        this.#traces[this.#tracesNext] = line;
+        this.#tracesNext = (this.#tracesNext + 1) % TRACE_LINES;
+        this.tracesDropped++;
+      }
       this.onTrace?.(line);
     }
   }

@@ -1,6 +1,6 @@
 // tipi/protocol: the wire format of the TIPI TLS extension (raw extension 0x24, jedimatt42/tipi wiki page
 // "Extension TLS"; reference implementation services/TlsSocket.py) and of the link that carries it. Constants,
-// and plain encode/decode functions over byte views: no I/O, no allocation.
+// and plain encode/decode functions over byte views: no I/O, no allocation. The numbers are in tipi/wire.
 //
 // The link: every message, both directions, is one frame:
 //
@@ -36,28 +36,16 @@
 //                        | 0x00 |           missing or bad port, hostname over the cap, frame over maxFrame)
 //                        +------+
 
-/** The raw extension number of the TLS extension (RawExtensions.py registers TlsSocket as 0x24). */
-export const EXTENSION_TLS = 0x24;
-/** Commands, the third byte of a request (wiki: "0x01 open, 0x02 close, 0x03 write, 0x04 read"). */
-export const OPEN = 0x01;
-export const CLOSE = 0x02;
-export const WRITE = 0x03;
-export const READ = 0x04;
-/** The one-byte replies (TlsSocket.py: GOOD = [255], BAD = [0]). */
-export const GOOD = 0xff;
-export const BAD = 0x00;
+import {
+  EXTENSION_TLS, OPEN, CLOSE, WRITE, READ, GOOD, BAD, FRAME_HEADER, FRAME_LENGTH_MAX, REQUEST_HEADER, READ_LENGTH,
+  CLOSE_LENGTH, PORT_DIGITS_MAX,
+} from "tipi/wire";
 
-/** Bytes of the link frame header (the 16-bit big-endian length). */
-export const FRAME_HEADER = 2;
-/** Largest length a frame header can carry. */
-export const FRAME_LENGTH_MAX = 0xffff;
-/** Bytes before the arguments of every request: extension, handle, command. */
-export const REQUEST_HEADER = 3;
-/** Length of a whole read request and of a whole close request. */
-export const READ_LENGTH = 5;
-export const CLOSE_LENGTH = 3;
-/** Longest port text an open may carry ("65535"). */
-export const PORT_DIGITS_MAX = 5;
+// The numbers live in tipi/wire (shared with the host); they are this module's vocabulary too.
+export {
+  EXTENSION_TLS, OPEN, CLOSE, WRITE, READ, GOOD, BAD, FRAME_HEADER, FRAME_LENGTH_MAX, REQUEST_HEADER, READ_LENGTH,
+  CLOSE_LENGTH, PORT_DIGITS_MAX,
+};
 
 /** decodeFrame: fewer than 2 bytes held, or the message is not all there yet. */
 export const NEED_MORE = -1;
@@ -77,7 +65,7 @@ export const ERROR_HOSTNAME_LENGTH = 8;
 export const ERROR_HOSTNAME = 9;
 export const ERROR_NOT_HELD = 10;
 
-const ERROR_TEXT = [
+const ERROR_TEXT = Object.freeze([
   "ok",
   "empty message",
   "unknown extension",
@@ -89,10 +77,12 @@ const ERROR_TEXT = [
   "hostname longer than the cap",
   "hostname empty or not printable ASCII",
   "request not held completely (decoder misuse)",
-];
+]);
 
 /** A line of text for a decodeRequest result. */
 export function describe(status: number): string {
+  if (status === TOO_LONG) return "frame longer than maxFrame";
+  if (status === NEED_MORE) return "need more bytes";
   return ERROR_TEXT[status] ?? "unknown error " + status;
 }
 
@@ -168,6 +158,26 @@ export function encodeRequestHeader(into: Uint8Array, offset: number, handle: nu
   into[offset + 3] = handle & 0xff;
   into[offset + 4] = command;
   return FRAME_HEADER + REQUEST_HEADER;
+}
+
+/** Bytes that show whether a stream starts with a TIPI request: a frame header and the three request bytes. */
+export const REQUEST_START = FRAME_HEADER + REQUEST_HEADER;
+
+/**
+ * Whether a byte stream starts with a TIPI request, judged from its first `held` bytes: NEED_MORE until
+ * REQUEST_START bytes are held; TOO_LONG when the frame header announces more than maxFrame; ERROR_TRUNCATED when
+ * it announces fewer than 3; ERROR_EXTENSION, ERROR_COMMAND when the message does not start with 0x24, a handle
+ * and one of the four commands; OK otherwise. (tipi/tcp-link lets a second host take the link over only then:
+ * a TLS ClientHello, 16 03 01 ..., is no request.)
+ */
+export function checkRequestStart(bytes: Uint8Array, held: number, maxFrame: number): number {
+  if (held < REQUEST_START) return NEED_MORE;
+  const length = (bytes[0]! << 8) | bytes[1]!;
+  if (length > maxFrame) return TOO_LONG;
+  if (length < REQUEST_HEADER) return ERROR_TRUNCATED;
+  if (bytes[2] !== EXTENSION_TLS) return ERROR_EXTENSION;
+  const command = bytes[4]!;
+  return command === OPEN || command === CLOSE || command === WRITE || command === READ ? OK : ERROR_COMMAND;
 }
 
 /**
