@@ -116,10 +116,10 @@ class Session {
     }
     const trusted = this.ca ? [this.ca] : [];
     try {
-      const { ok, log } = verifyChain(certs, trusted, this.serverName, this.rules);
+      const { ok, log } = verifyChain(certs, trusted, this.serverName, this.rules, this.sim.deviceNow());
       for (const line of log) this.sim.log(line);
       if (!ok) this.failure = fail("TLS", "certificate: auth err");
-      else registerLeaf(certs[0], this.rules);
+      else registerLeaf(certs[0], this.rules, this.sim.deviceNow());
     } catch (error) {
       this.failure = fail(error.name, error.message);
     }
@@ -195,7 +195,7 @@ export function installTls(sim) {
     const caBytes = ca ? Buffer.from(ca) : undefined;
     if (caBytes && verify) {
       try {
-        registerTrusted(caBytes, sim.rules);
+        registerTrusted(caBytes, sim.rules, sim.deviceNow());
       } catch (error) {
         return [{ failure: fail(error.name, error.message) }];
       }

@@ -24,6 +24,9 @@ export const HOST_MODULES = {
   "debug": "hosts/sim/debug.js",
   "Resource": "hosts/sim/resource.js",
   "embedded:io/serial": "hosts/sim/serial.js",
+  "embedded:network/interface/wifi": "hosts/sim/wifi.js",
+  "embedded:network/ntp/client": "hosts/sim/ntp.js",
+  "time": "hosts/sim/time.js",
 };
 
 /** The platform name manifests may use for the simulator; otherwise their "..." (any other platform) applies. */
@@ -41,11 +44,11 @@ function newestSource(dir, newest = 0) {
   return newest;
 }
 
-/** Compile the device TypeScript (modules/, apps/, test/, bench/) into build/sim when a source changed. */
+/** Compile the device TypeScript (modules/, apps/, hosts/, test/, bench/) into build/sim when a source changed. */
 export function compile() {
   const stamp = path.join(BUILD, ".stamp");
   let newest = Math.max(statSync(path.join(ROOT, "tsconfig.json")).mtimeMs, statSync(path.join(ROOT, "tsconfig.sim.json")).mtimeMs);
-  for (const dir of ["modules", "apps", "test", "bench", "typings"]) {
+  for (const dir of ["modules", "apps", "test", "bench", "typings", "hosts"]) {
     if (existsSync(path.join(ROOT, dir))) newest = Math.max(newest, newestSource(path.join(ROOT, dir)));
   }
   if (existsSync(stamp) && Number(readFileSync(stamp, "utf8")) >= newest) return;

@@ -58,7 +58,27 @@
     ArrayBuffer.fromString = function (string) { return encoder.encode(String(string)).buffer; };
   }
 
-  const bridge = Object.freeze({ call, listen, unlisten, trace, gc: globalThis.gc });
+  // The device's clock (hosts/sim/time.js sets it; sim/host-device.js keeps the same offset for the certificate
+  // verifier): what device code reads through `Date` is the host's time plus this offset. The simulator may start
+  // it near 1970, as a board's clock starts before SNTP sets it.
+  let clockOffset;
+  const HostDate = Date;
+  const deviceNow = () => {
+    if (clockOffset === undefined) clockOffset = call("clock.get").header.offset;
+    return HostDate.now() + clockOffset;
+  };
+  function setClockOffset(offset) { clockOffset = offset; }
+  // Date as device code sees it: `new Date()`, `Date.now()` and `Date()` read the device clock; the rest is Date's.
+  function DeviceDate(...args) {
+    if (!new.target) return String(new HostDate(deviceNow()));
+    return Reflect.construct(HostDate, args.length ? args : [deviceNow()], new.target);
+  }
+  DeviceDate.prototype = HostDate.prototype;
+  DeviceDate.now = () => deviceNow();
+  DeviceDate.parse = HostDate.parse;
+  DeviceDate.UTC = HostDate.UTC;
+
+  const bridge = Object.freeze({ call, listen, unlisten, trace, gc: globalThis.gc, setClockOffset, hostNow: () => HostDate.now() });
 
   // Module loading: names are resolved by the parent from the manifests (see sim/loader.js).
   function resolveHook(specifier, referrer) {
@@ -79,7 +99,7 @@
     return { source: new ModuleSource(String.fromArrayBuffer(payload)) };
   }
   const device = new Compartment({
-    globals: { trace },
+    globals: { trace, Date: DeviceDate },
     resolveHook,
     loadNowHook,
   });
