@@ -74,6 +74,8 @@ export class TLSConnection {
   #state: State = "resolving";
   #error: TLSError | undefined;
   #peerClosed = false;
+  /** The TCP under the TLS socket has connected (its first onWritable): a connect timeout is then the handshake's. */
+  #tcpConnected = false;
   #rx: Ring;
   #tx: Ring;
   #socket: any; // the SDK's TLSSocket
@@ -105,7 +107,11 @@ export class TLSConnection {
     if (options.verify === false) trace(`${this.#tag}: WARNING certificate verification is OFF for ${host}\n`);
     this.#connectTimer = Timer.set(() => {
       this.#connectTimer = undefined;
-      this.#fail(new TLSError(TLS_TIMEOUT, `no connection to ${host}:${port} within ${connectTimeout} ms`));
+      this.#fail(new TLSError(TLS_TIMEOUT, this.#state === "resolving"
+        ? `no answer from the DNS for ${host} within ${connectTimeout} ms`
+        : this.#tcpConnected
+          ? `TCP connected to ${host}:${port}, but the TLS handshake did not finish within ${connectTimeout} ms (the server stalled, or does not speak TLS there)`
+          : `no TCP connection to ${host}:${port} within ${connectTimeout} ms (no answer: a host down or a firewall)`));
     }, connectTimeout);
     if (IPV4.test(host)) this.#open(host);
     else this.#resolve();
@@ -219,7 +225,7 @@ export class TLSConnection {
     const provider = this.#options.socket ?? { io: TLSSocket, TCP: { io: TCP } };
     const GuardedTCP = guardTCP(provider.TCP.io, (error) => this.#fail(this.#state === "open"
       ? new TLSError(TLS_CLOSED, `connection failed after the handshake; board: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`)
-      : fromHandshakeFailure(error)), () => this.#state === "connecting");
+      : fromHandshakeFailure(error)), () => this.#state === "connecting", () => { this.#tcpConnected = true; });
     try {
       this.#socket = new provider.io({
         address,

@@ -20,6 +20,7 @@ export default function guardTCP(
   TCP: TCPClass,
   onFault: (error: unknown) => void,
   handshaking: () => boolean = () => false,
+  onConnected: () => void = () => {},
 ): TCPClass {
   const guard = (callback: Callback): Callback => callback && function (this: unknown, ...args: any[]) {
     try {
@@ -40,13 +41,22 @@ export default function guardTCP(
 
     constructor(options: any) {
       this.#onReadable = guard(options.onReadable);
+      const onWritable = guard(options.onWritable);
+      let connected = false;
       this.#tcp = new TCP({
         ...options,
         onReadable: (count: number) => {
           this.#readable = count;
           this.#offer();
         },
-        onWritable: guard(options.onWritable),
+        // The TCP's first onWritable: it is connected (what a TLS_TIMEOUT during the handshake then says).
+        onWritable: function (this: unknown, ...args: any[]) {
+          if (!connected) {
+            connected = true;
+            onConnected();
+          }
+          onWritable?.apply(this, args);
+        },
         onError: guard(options.onError),
       });
     }
