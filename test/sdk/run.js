@@ -146,6 +146,24 @@ const APPS = [
     ours: () => oursUntilIdle("apps/demo/manifest.json", 15000),
   },
   {
+    // The root device app (manifest.json): network, clock, the demo's round trips, ready.
+    name: "device",
+    folder: ".",
+    config: {},
+    servers: { 7001: tcpEchoOn, 7443: tlsEchoOn },
+    finished: (line) => line === "device: ready" || line.startsWith("device: stopped") || line.startsWith("demo: FAILED"),
+    report: (run) => {
+      const has = (re) => run.traces.some((line) => re.test(line));
+      return [
+        has(/^network: /) ? "ok device/network" : "not ok device/network no network line",
+        has(/^clock: (reads .*after validAfter|set from NTP)/) ? "ok device/clock" : "not ok device/clock no valid clock",
+        has(/^demo: tls round trip: "ping over tls"/) ? "ok device/demo-tls" : "not ok device/demo-tls no echo",
+        has(/^device: ready$/) ? "ok device/ready" : "not ok device/ready never ready",
+      ];
+    },
+    ours: () => oursUntilIdle("manifest.json", 15000),
+  },
+  {
     name: "tipi",
     folder: "apps/tipi",
     config: {},
@@ -502,8 +520,14 @@ async function main() {
     process.on(signal, () => { cleanup().finally(() => process.exit(130)); });
   }
   try {
+    const started = new Set(); // apps that need the same server on the same port share it
     for (const entry of entries) {
-      for (const [port, start] of Object.entries(entry.servers ?? {})) appServers.push(await start(Number(port)));
+      for (const [port, start] of Object.entries(entry.servers ?? {})) {
+        const key = `${port}/${start.name}`;
+        if (started.has(key)) continue;
+        started.add(key);
+        appServers.push(await start(Number(port)));
+      }
     }
     Object.assign(fixtures, await (options.fixturesRunning ? fixturesRunning() : startFixtures()));
   } catch (error) {
