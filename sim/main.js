@@ -16,6 +16,8 @@ Boots the simulator and runs a device app on the real XS engine, printing the de
   --config JSON      merged into the manifest's config key by key, e.g. '{"tipi":{"port":0}}'
   --device JSON      the board's clock, Wi-Fi and time servers (sim/host-device.js), e.g. '{"clock":"unset"}'
   --no-demo-servers  do not start the TCP and TLS echo servers the demo app talks to
+  --relay PORT       start a Tox TCP relay (tools/relay) on 127.0.0.1:PORT (0: any) beside the device; the app
+                     finds it in mc/config as relay: { host, port, key }
   -h, --help         this text
 
 Exit status:
@@ -26,7 +28,7 @@ Exit status:
   64  bad usage: an unknown option, a bad value, a manifest that is not there`;
 
 function parse(argv) {
-  const options = { manifest: "manifest.json", app: "main", timeout: 60000, config: {}, device: {}, demo: true };
+  const options = { manifest: "manifest.json", app: "main", timeout: 60000, config: {}, device: {}, demo: true, relay: null };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -39,6 +41,11 @@ function parse(argv) {
     else if (flag === "--config") options.config = JSON.parse(value());
     else if (flag === "--device") options.device = JSON.parse(value());
     else if (flag === "--no-demo-servers") options.demo = false;
+    else if (flag === "--relay") {
+      const port = Number(value());
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error("--relay wants a port from 0 to 65535");
+      options.relay = { port };
+    }
     else if (flag === "--help" || flag === "-h") {
       console.log(USAGE);
       process.exit(0);
@@ -67,9 +74,11 @@ try {
     manifest: options.manifest,
     config,
     device: options.device,
+    relay: options.relay ?? undefined,
     onTrace: (line) => console.log(line),
     onListening: (port) => console.log(`fieldsim: device listening on 127.0.0.1:${port}`),
   });
+  if (sim.relay) console.log(`fieldsim: relay listening on ${sim.relay.host}:${sim.relay.port}, public key ${sim.relay.keyHex}`);
 } catch (error) {
   console.error(`fieldsim: the simulator could not start: ${error.message}`);
   await servers?.close();

@@ -16,6 +16,21 @@ import { installDns } from "./host-dns.js";
 import { installDevice } from "./host-device.js";
 import { rulesWith } from "./rules.js";
 
+/** The embedded relay of Simulator.start({ relay }): tools/relay's RelayServer, loaded only when asked for. */
+async function startRelay({ port = 0, host = "127.0.0.1", secretKey, ...options } = {}) {
+  const { RelayServer } = await import("../tools/relay/server.js");
+  const { randomFillSync } = await import("node:crypto");
+  const key = secretKey ?? randomFillSync(new Uint8Array(32));
+  const log = [];
+  const server = new RelayServer({
+    log: (line) => { log.push(line); if (log.length > 1000) log.shift(); },
+    ...options, secretKey: key,
+  });
+  const bound = await server.listen(port, host);
+  const keyHex = Buffer.from(server.publicKey).toString("hex");
+  return { server, host, port: bound, publicKey: server.publicKey, keyHex, log };
+}
+
 /** How many of the device's most recent log lines a Simulator keeps (`traces`). */
 export const TRACE_LINES = 10000;
 
@@ -52,13 +67,28 @@ export class Simulator {
    * @param {(port: number) => void} [options.onListening] a device listener is bound
    * @param {object} [options.rules] board rules to switch off (sim/rules.js), for negative checks of the conformance suite
    * @param {object} [options.device] the board's clock, Wi-Fi and time servers (sim/host-device.js): e.g. { clock: "unset" }
+   * @param {object} [options.relay] start an embedded Tox TCP relay (tools/relay's RelayServer) beside the device:
+   *   { port = 0 (any), host = "127.0.0.1", secretKey (32 bytes, default fresh), ...RelayServer options }. The device
+   *   finds it in `mc/config` as relay: { host, port, key } (config.relay given by the caller wins key by key);
+   *   `sim.relay` is { server, host, port, publicKey, keyHex, log (its last lines) }; close() stops it.
    */
   static async start(options = {}) {
     compile();
-    const sim = new Simulator(options);
-    await sim.#boot();
-    return sim;
+    const relay = options.relay ? await startRelay(options.relay) : null;
+    try {
+      const config = relay ? { ...options.config, relay: { host: relay.host, port: relay.port, key: relay.keyHex, ...options.config?.relay } } : options.config;
+      const sim = new Simulator({ ...options, config });
+      sim.relay = relay;
+      await sim.#boot();
+      return sim;
+    } catch (error) {
+      await relay?.server.close();
+      throw error;
+    }
   }
+
+  /** The embedded relay (options.relay), or null. */
+  relay = null;
 
   constructor({ manifest = "manifest.json", config, resources, hosts = {}, onTrace, onListening, rules = {}, device = {} } = {}) {
     this.#loader = new ModuleLoader({ manifest, config, resources });
@@ -173,6 +203,7 @@ export class Simulator {
     for (const handle of this.#live) handle.dispose?.();
     this.#live.clear();
     await this.#worker.close();
+    await this.relay?.server.close();
   }
 
   #trace(text) {
