@@ -78,6 +78,10 @@ export type ClientOptions = {
   onMessage?: MessageCallback;
   /** Log prefix. Default "mqtt". */
   tag?: string;
+  /** A PUBACK matched a message in flight (its Packet Identifier). Called inside the client: do not close it here. */
+  onAck?: (packetId: number) => void;
+  /** Every transition the table allowed. Called inside the client: do not close it here. */
+  onState?: (state: State, why: string) => void;
 };
 
 // ---- States, and the one table that says which transitions exist (applied by #to, logged "A -> B") ----
@@ -147,6 +151,8 @@ export class MQTTClient {
   #delay: number;
   #maxSubscriptions: number;
   #onMessage: MessageCallback | undefined;
+  #onAck: ((packetId: number) => void) | undefined;
+  #onState: ((state: State, why: string) => void) | undefined;
 
   #state: State = "idle";
   #error: MQTTError | undefined;
@@ -213,6 +219,8 @@ export class MQTTClient {
     this.#delay = this.#reconnectDelay;
     this.#maxSubscriptions = integer(options.maxSubscriptions, 8, "maxSubscriptions", 1, 64);
     this.#onMessage = options.onMessage;
+    this.#onAck = options.onAck;
+    this.#onState = options.onState;
     this.#connectFields = {
       clientId: options.clientId,
       cleanSession: options.cleanSession ?? true,
@@ -380,6 +388,7 @@ export class MQTTClient {
     }
     this.#state = next;
     trace(`${this.#tag}: ${from} -> ${next} (${why})\n`);
+    if (this.#onState) this.#onState(next, why);
     return true;
   }
 
@@ -574,6 +583,7 @@ export class MQTTClient {
         return this.#incoming(p);
       case PUBACK:
         if (!this.#outbox.acknowledge(p.packetId)) trace(`${this.#tag}: PUBACK ${p.packetId} matches no message in flight (dropped, or acknowledged before)\n`);
+        else if (this.#onAck) this.#onAck(p.packetId);
         this.#notify();
         return true;
       case SUBACK:

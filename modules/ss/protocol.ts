@@ -82,6 +82,8 @@ export interface Link {
   metadata(index: number): string | undefined;
   /** A metadata value the peer sent (an h1 response header named by the policy). */
   peerMetadata(index: number, value: string): void;
+  /** Service the connection soon (a promise job): the protocol has bytes for wantsWritable() / writable(). */
+  kick(): void;
 }
 
 export interface Protocol {
@@ -91,6 +93,13 @@ export interface Protocol {
   wantsWritable(): boolean;
   writable(): void;
   closed(): string | null;
+  /** Optional (mqtt): the owner called requestTx(). true: the protocol serves it itself, connected or not (mqtt
+   * takes the payload into its outbox at once); the stream then only connects if it has no connection. */
+  requested?(): boolean;
+  /** Optional: the connection the stream had is over (lost, closed, or dropped), whatever the reason. */
+  ended?(): void;
+  /** Optional: the stream is being destroyed; release what the protocol holds. */
+  destroy?(): void;
 }
 
 export type ProtocolFactory = (link: Link) => Protocol;

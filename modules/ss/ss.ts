@@ -27,9 +27,9 @@
 // States, results and flags keep lws' names and numbers (ss/constants); which state may follow which is lws'
 // table (ss/states). stream.ts says state by state what happens, and where this differs from lws.
 //
-// Protocols: raw (ss/raw) and h1 (ss/h1) are bound by default; mqtt is bound by giving its ProtocolFactory
-// (ss/protocol) in `protocols`. Until then a stream type with "protocol": "mqtt" is refused at create() with
-// SS_UNSUPPORTED, naming the stream type. Connections: tls/client for "tls": true, ss/tcp for "tls": false (a
+// Protocols: raw (ss/raw), h1 (ss/h1) and mqtt (ss/mqtt, over modules/mqtt's client) are bound by default; a
+// ProtocolFactory given in `protocols` replaces one (e.g. `{ mqtt: mqttProtocol({ outboxSize }) }`), and
+// `{ mqtt: undefined }` is ignored (spread); a protocol with no factory is refused at create() with SS_UNSUPPORTED. Connections: tls/client for "tls": true, ss/tcp for "tls": false (a
 // context made with `tcp: null` refuses such stream types at create()).
 import { connect as tlsConnect, type Providers } from "tls/client";
 import { LWSSSINFLAGS_REGISTER_SINK, LWSSSINFLAGS_PROXIED, LWSSSINFLAGS_SERVER, LWSSSINFLAGS_ACCEPTED } from "ss/constants";
@@ -39,6 +39,7 @@ import type { Connector, ProtocolFactory } from "ss/protocol";
 import { SecureStream, type Env, type StreamInfo } from "ss/stream";
 import { raw } from "ss/raw";
 import { h1 } from "ss/h1";
+import { mqtt } from "ss/mqtt";
 import { tcpConnector } from "ss/tcp";
 
 export * from "ss/constants";
@@ -110,7 +111,7 @@ export class Context {
     this.policy = options.policy;
     this.#options = options;
     this.#log = options.log ?? ((line: string) => trace(`${line}\n`));
-    this.#protocols = { raw, h1, ...options.protocols };
+    this.#protocols = { raw, h1, mqtt, ...options.protocols };
     const providers: Providers = {};
     if (options.dns) providers.dns = options.dns;
     if (options.socket) providers.socket = options.socket;

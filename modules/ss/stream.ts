@@ -219,6 +219,11 @@ export class SecureStream<O = unknown> {
    * connection (POLL, then CONNECTING). Returns LWSSSSRET_OK, or the result of a state callback on the way. */
   requestTx(): number {
     if (this.#gone) return LWSSSSRET_TX_DONT_SEND;
+    const protocol = this.#protocol;
+    if (protocol.requested && protocol.requested()) {
+      if (this.#conn || this.#seq !== SEQ_IDLE || this.#gone) return this.#gone ? LWSSSSRET_DESTROY_ME : LWSSSSRET_OK;
+      return this.#public(this.#requestTx());
+    }
     this.#txPending = true;
     if (this.#conn) {
       this.#kick();
@@ -386,6 +391,8 @@ export class SecureStream<O = unknown> {
     this.#conn = undefined;
     this.#stage = undefined;
     if (conn) conn.close();
+    if (conn && this.#protocol.ended) this.#protocol.ended();
+    if (this.#protocol.destroy) this.#protocol.destroy();
     if (this.#state !== LWSSSCS_UNSET) {
       // lws_ss_destroy(): results are ignored from here on
       if (this.#dangling) this.#event(LWSSSCS_DISCONNECTED);
@@ -712,6 +719,7 @@ export class SecureStream<O = unknown> {
     this.#conn = undefined;
     this.#stage = undefined;
     conn.close();
+    if (this.#protocol.ended) this.#protocol.ended();
     const opened = this.#opened;
     this.#opened = false;
     // A tx request made while this connection was open belonged to it, as lws' lws_callback_on_writable() on a
@@ -859,6 +867,8 @@ export class SecureStream<O = unknown> {
     }
 
     metadata(index: number): string | undefined { return this.#h.#metadata[index]; }
+
+    kick(): void { this.#h.#kick(); }
 
     peerMetadata(index: number, value: string): void {
       const h = this.#h;

@@ -79,7 +79,9 @@ async function main(): Promise<void> {
   });
 
   run("create-refuses-mqtt-until-a-protocol-is-bound", () => {
-    const text = code(() => context.create({ streamtype: "telemetry" }, null));
+    // mqtt is bound by default now (ss/mqtt); a context that unbinds it refuses the stream type
+    const unbound = createContext({ policy, log: logTo, protocols: { mqtt: undefined } });
+    const text = code(() => unbound.create({ streamtype: "telemetry" }, null));
     check(text.startsWith('SS_UNSUPPORTED: stream type "telemetry" is mqtt: no mqtt protocol is bound here yet'), text);
   });
 
