@@ -21,6 +21,7 @@ import { fileURLToPath } from "node:url";
 import { CASES, CASES_DIR, FIXTURES, caseFolders, runCase, expectation, met } from "../support/conformance.js";
 import { parseReport } from "../support/device.js";
 import { certs } from "../support/servers.js";
+import { startBroker } from "../device/mqtt/support.js";
 import { Simulator } from "../../sim/simulator.js";
 import { startDevice } from "../../client/tipi-sim.js";
 import { TipiClient } from "../../client/tipi-client.js";
@@ -97,6 +98,11 @@ function listenOn(server, port) {
   });
 }
 
+/** An aedes MQTT broker over TLS on `port` (test/device/mqtt/support.js). */
+function brokerOn(port) {
+  return startBroker({ port });
+}
+
 /** Our simulator on an app's manifest until idle (or `timeout`). */
 async function oursUntilIdle(manifest, timeout) {
   const sim = await Simulator.start({ manifest });
@@ -162,6 +168,26 @@ const APPS = [
       ];
     },
     ours: () => oursUntilIdle("manifest.json", 15000),
+  },
+  {
+    // The telemetry app: 20 readings at QoS 1 through the policy's `telemetry` stream to an aedes broker over TLS on
+    // the policy's port (8883); every reading acknowledged, none dropped.
+    name: "telemetry",
+    folder: "apps/telemetry",
+    config: {},
+    servers: { 8883: brokerOn },
+    timeout: 30000,
+    finished: (line) => line.startsWith("telemetry: done"),
+    report: (run) => {
+      const done = run.traces.find((line) => line.startsWith("telemetry: done"));
+      const m = /^telemetry: done, (\d+) readings, (\d+) acknowledged, dropped (\d+)/.exec(done ?? "");
+      if (!m) return ["not ok telemetry/done no closing line"];
+      return [
+        m[1] === m[2] ? "ok telemetry/acknowledged" : `not ok telemetry/acknowledged ${m[2]} of ${m[1]}`,
+        m[3] === "0" ? "ok telemetry/none-dropped" : `not ok telemetry/none-dropped ${m[3]} dropped`,
+      ];
+    },
+    ours: () => oursUntilIdle("apps/telemetry/manifest.json", 30000),
   },
   {
     name: "tipi",

@@ -1,7 +1,7 @@
 // Device-side tests for ss/policy, inside XS, on the policies in test/fixtures/policies (resources of
 // test/device/ss/manifest.json). They are our own policies in lws' layout, exercising the fields lws' example
 // policies use (hello_world-policy, http-post, minimal-secure-streams{,-mqtt,-metadata,-sigv4}), not copies:
-//   field-device.json     raw, h1 GET with metadata, h1 POST, mqtt with subscribe and will, two retry tables,
+//   field-device.policy   raw, h1 GET with metadata, h1 POST, mqtt with subscribe and will, two retry tables,
 //                         a trust store holding test/fixtures/certs/ca.der as base64 (make-certs.sh makes a new
 //                         CA each run: paste `base64 -w0 test/fixtures/certs/ca.der` into field_root again;
 //                         case trust-store-holds-ca-der fails until then)
@@ -66,7 +66,7 @@ function refuses(source: string, message: string, options: Parameters<typeof par
 // field-device.json, loaded once; a failure to load is reported by every case that needs it (not a VM abort).
 let loaded: Policy | undefined, loadError = "";
 try {
-  loaded = load("field-device.json");
+  loaded = load("field-device.policy");
 } catch (e) {
   loadError = String(e);
 }
@@ -240,7 +240,7 @@ run("retry-delay-follows-lws", () => {
 });
 
 run("minimal-policy-loads", () => {
-  const p = load("minimal.json");
+  const p = load("minimal.policy");
   equal(p.streams.length, 1, "streams");
   const s = stream(p, "probe");
   equal(s.protocol, "raw", "protocol");
@@ -251,7 +251,7 @@ run("minimal-policy-loads", () => {
 
 run("ignored-fields-noted-and-logged", () => {
   const lines: string[] = [];
-  const p = load("ignored-fields.json", (line) => lines.push(line));
+  const p = load("ignored-fields.policy", (line) => lines.push(line));
   const want = [
     "via-socks5", "auth", "colour", "retry[default].spare", "s[mutual].client_cert", "s[mutual].aws_iot",
     "s[mutual].flavour", "s[signed].use_auth", "s[signed].perf",
@@ -289,11 +289,11 @@ const BAD: Array<[string, string]> = [
   ["bad-mqtt-qos", "s[sensor].mqtt_qos: must be 0-2"],
   ["bad-h1-no-method", "s[status].http_method: missing (h1 needs a method)"],
 ];
-for (const [name, message] of BAD) run(`refuses-${name}`, () => refuses(fixture(`${name}.json`), message));
+for (const [name, message] of BAD) run(`refuses-${name}`, () => refuses(fixture(`${name}.policy`), message));
 
 run("refuses-text-over-the-length-cap", () => {
   refuses(" ".repeat(32769), "policy: longer than 32768 characters");
-  refuses(fixture("field-device.json"), "policy: longer than 1000 characters", { limits: { maxLength: 1000 } });
+  refuses(fixture("field-device.policy"), "policy: longer than 1000 characters", { limits: { maxLength: 1000 } });
 });
 
 run("refuses-deep-nesting-before-json-parse", () => {
@@ -310,8 +310,8 @@ run("refuses-too-many-values", () => {
 });
 
 run("limits-are-configurable", () => {
-  refuses(fixture("field-device.json"), "s: more than 2 stream types", { limits: { maxStreams: 2 } });
-  refuses(fixture("field-device.json"), "retry: more than 1 retry tables", { limits: { maxRetryTables: 1 } });
+  refuses(fixture("field-device.policy"), "s: more than 2 stream types", { limits: { maxStreams: 2 } });
+  refuses(fixture("field-device.policy"), "retry: more than 1 retry tables", { limits: { maxRetryTables: 1 } });
   let threw = false;
   try { parsePolicy("{}", { limits: { maxDepth: 0 } }); } catch (e) { threw = e instanceof RangeError; }
   check(threw, "maxDepth 0 not refused");
@@ -344,7 +344,7 @@ run("refusals-name-the-field", () => {
 run("a-refused-policy-leaves-the-loaded-one-alone", () => {
   const device = fieldDevice();
   const before = device.lookup("status");
-  refuses(fixture("bad-port.json"), "s[mqtt_test].port: must be 1-65535");
+  refuses(fixture("bad-port.policy"), "s[mqtt_test].port: must be 1-65535");
   equal(device.lookup("status"), before, "loaded policy unchanged");
   equal(device.lookup("mqtt_test"), undefined, "nothing of the refused policy");
 });
