@@ -26,7 +26,9 @@ const run = await runDevice("main", {
 await outage;
 await broker.close();
 
-const readings = logs.flatMap((l) => l.publishes).filter((p) => p.topic === "field/7/readings").map((p) => JSON.parse(p.payload));
+const messages = logs.flatMap((l) => l.publishes).filter((p) => p.topic === "field/7/readings").map((p) => JSON.parse(p.payload));
+const readings = messages.filter((m) => m.seq !== undefined);
+const summary = messages.find((m) => m.final === true);
 const unique = [];
 for (const r of readings) if (!unique.some((u) => u.seq === r.seq)) unique.push(r);
 const done = run.traces.find((l) => l.startsWith("telemetry: done"));
@@ -45,7 +47,14 @@ test("telemetry: every kept reading reached the broker once at least, in order (
 test("telemetry: the outage overflowed the outbox, and the published drop count is exact", () => {
   const lost = COUNT - unique.length;
   assert.ok(lost > 0, "nothing was dropped: the outage was too short for the outbox");
-  assert.is(unique[unique.length - 1].dropped, lost, `last reading says ${unique[unique.length - 1].dropped}, ${lost} missing`);
+  assert.ok(summary, "no summary message");
+  assert.is(summary.readings, COUNT);
+  assert.is(summary.dropped, lost, `the summary says ${summary.dropped}, ${lost} missing`);
+  for (let i = 1; i < unique.length; i++) {
+    assert.ok(unique[i].dropped >= unique[i - 1].dropped, "each reading's count is the count when it was queued: never less than before");
+  }
+  const last = unique[unique.length - 1].dropped;
+  assert.ok(last === lost || last === lost - 1, `the last reading says ${last}: at most its own drop behind ${lost}`);
   assert.ok(done.endsWith(`dropped ${lost}`), done);
   console.log(`    telemetry: ${COUNT} readings, ${unique.length} delivered, ${lost} dropped, ${readings.length - unique.length} duplicates`);
 });

@@ -1,7 +1,9 @@
 // MQTT telemetry for field devices: samples simulated sensors on a timer and publishes each reading as JSON over
 // the policy's `telemetry` stream type (mqtt, QoS 1) through Secure Streams. Offline, readings wait in the mqtt
 // client's fixed outbox; when it is full the oldest are dropped and counted, and the count travels in every
-// reading (`dropped`, the stream's "dropped" metadata item); on reconnect what was kept goes out in order.
+// reading (`dropped`, the stream's "dropped" metadata item, as it stood when that reading was queued); on reconnect
+// what was kept goes out in order. After the last reading a summary (`final: true`) carries the final count, which
+// also counts a drop the last reading itself caused.
 // config.telemetry: policy (a resource name; config.policy, a JSON string, wins when given), unit, intervalMs,
 // count (0: forever), outboxSize, lingerMs (after the last reading, before the app says "telemetry: done").
 import config from "mc/config";
@@ -36,8 +38,8 @@ class Sensor {
   }
 }
 
-type App = { seq: number; acks: number };
-const app: App = { seq: 0, acks: 0 };
+type App = { seq: number; acks: number; final: boolean };
+const app: App = { seq: 0, acks: 0, final: false };
 const temperature = new Sensor(21.5, 3), humidity = new Sensor(48, 10);
 
 const context = createContext({
@@ -60,7 +62,9 @@ const h = context.create<App>({
   tx(h, _ord, buf, out) {
     // "dropped" is fresh here: ss/mqtt sets it from the outbox just before each tx call
     const dropped = Number(h.getMetadata("dropped") || "0");
-    const text = JSON.stringify({ unit: t.unit, seq: h.opaque.seq, t: temperature.sample(), h: humidity.sample(), dropped });
+    const text = h.opaque.final
+      ? JSON.stringify({ unit: t.unit, final: true, readings: h.opaque.seq, dropped })
+      : JSON.stringify({ unit: t.unit, seq: h.opaque.seq, t: temperature.sample(), h: humidity.sample(), dropped });
     for (let i = 0; i < text.length; i++) buf[i] = text.charCodeAt(i);
     out.len = text.length;
     out.flags = LWSSS_FLAG_SOM | LWSSS_FLAG_EOM;
@@ -74,9 +78,13 @@ function reading(): void {
   if (t.count > 0 && seq >= t.count) {
     Timer.clear(sampler);
     Timer.set(() => {
-      trace(`telemetry: done, ${seq} readings, ${app.acks} acknowledged, dropped ${h.getMetadata("dropped") || "0"}\n`);
-      h.destroy();
-    }, t.lingerMs);
+      app.final = true;
+      h.requestTx(); // the summary: the final drop count
+      Timer.set(() => {
+        trace(`telemetry: done, ${seq} readings, ${app.acks} acknowledged, dropped ${h.getMetadata("dropped") || "0"}\n`);
+        h.destroy();
+      }, t.lingerMs);
+    }, t.intervalMs);
   }
 }
 

@@ -183,7 +183,8 @@ const APPS = [
       const m = /^telemetry: done, (\d+) readings, (\d+) acknowledged, dropped (\d+)/.exec(done ?? "");
       if (!m) return ["not ok telemetry/done no closing line"];
       return [
-        m[1] === m[2] ? "ok telemetry/acknowledged" : `not ok telemetry/acknowledged ${m[2]} of ${m[1]}`,
+        // every reading and the closing summary acknowledged
+        Number(m[2]) === Number(m[1]) + 1 ? "ok telemetry/acknowledged" : `not ok telemetry/acknowledged ${m[2]} of ${m[1]} + 1`,
         m[3] === "0" ? "ok telemetry/none-dropped" : `not ok telemetry/none-dropped ${m[3]} dropped`,
       ];
     },
