@@ -21,15 +21,20 @@ async function finish(run, cases = []) {
 
 // ---- the device as the server: one run, a scripted client, an echo service ----
 
-const svc = await service({}, echo);
-const link = await linkServer();
-// server ids the device hands out, in order
-const device = await startDevice("ministream-peer-test", {
-  port: link.port, role: "server", service: { kind: "tcp", port: svc.port },
-  ids: [0x000a01, 0x000a02, 0x000a03, 0x000a04, 0x000a05, 0x000a06, 0x000a07],
+// Started when this suite runs, not when the file is imported: uvu imports every test file before it runs any
+// suite, and a device started at import would sit idle (its timeouts running) while other files' suites run.
+let svc, link, device, peer, sim;
+test.before(async () => {
+  svc = await service({}, echo);
+  link = await linkServer();
+  // server ids the device hands out, in order
+  device = await startDevice("ministream-peer-test", {
+    port: link.port, role: "server", service: { kind: "tcp", port: svc.port },
+    ids: [0x000a01, 0x000a02, 0x000a03, 0x000a04, 0x000a05, 0x000a06, 0x000a07],
+  });
+  peer = await link.accept();
+  sim = device.sim;
 });
-const peer = await link.accept();
-const sim = device.sim;
 
 async function expect(message, what) {
   const got = await peer.next(5000);

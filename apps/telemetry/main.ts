@@ -77,9 +77,16 @@ function reading(): void {
   h.requestTx(); // ss/mqtt takes the payload into the outbox at once, online or not
   if (t.count > 0 && seq >= t.count) {
     Timer.clear(sampler);
-    Timer.set(() => {
+    // The summary goes once every reading is acknowledged or dropped: the outbox is empty then, so the count it
+    // carries is final (queued earlier, it could itself push out one more reading). Waits lingerMs at most.
+    let waited = 0;
+    const summary = Timer.repeat(() => {
+      waited += t.intervalMs;
+      const dropped = Number(h.getMetadata("dropped") || "0");
+      if (app.acks + dropped < seq && waited < t.lingerMs) return;
+      Timer.clear(summary);
       app.final = true;
-      h.requestTx(); // the summary: the final drop count
+      h.requestTx();
       Timer.set(() => {
         trace(`telemetry: done, ${seq} readings, ${app.acks} acknowledged, dropped ${h.getMetadata("dropped") || "0"}\n`);
         h.destroy();
