@@ -190,6 +190,13 @@ export function installTls(sim) {
     if (!s) throw new Error("invalid");
     return s;
   };
+  // The memory budget (sim/memory.js) charges each session from tls.create to tls.close, as the SDK's TLS session
+  // lives from the socket's constructor to its close(), and more while its handshake runs.
+  sim.tlsSessions = () => {
+    let handshaking = 0;
+    for (const s of sessions.values()) if (!s.handshaken && !s.failure) handshaking++;
+    return { open: sessions.size, handshaking };
+  };
 
   sim.op("tls.create", ({ serverName, verify }, ca) => {
     const caBytes = ca ? Buffer.from(ca) : undefined;

@@ -63,10 +63,11 @@ export function compile() {
 }
 
 /**
- * Read a manifest and everything it includes: { modules: name -> project path (no extension), config, resources }.
- * Its `platforms` entry for the simulator ("sim", else "...") is read after the rest, so it overrides it.
+ * Read a manifest and everything it includes: { modules: name -> project path (no extension), config, resources,
+ * creation }. Its `platforms` entry for the simulator ("sim", else "...") is read after the rest, so it overrides it.
+ * `creation` (XS's memory: heap, chunk, stack) is merged as `config` is, as mcconfig merges it (sim/memory.js).
  */
-export function readManifest(file, into = { modules: new Map(), config: {}, resources: new Map() }, seen = new Set()) {
+export function readManifest(file, into = { modules: new Map(), config: {}, resources: new Map(), creation: {} }, seen = new Set()) {
   const full = path.resolve(ROOT, file);
   if (seen.has(full)) return into;
   seen.add(full);
@@ -131,6 +132,7 @@ function readSection(section, dir, into, seen) {
     }
   }
   into.config = merge(into.config, section.config);
+  into.creation = merge(into.creation, section.creation);
 }
 
 const isPlain = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -149,9 +151,12 @@ export class ModuleLoader {
   #modules;
   #config;
   #resources;
+  /** The manifests' merged `creation` block ({} if none). */
+  creation;
 
   constructor({ manifest = "manifest.json", config = {}, resources = {} } = {}) {
     const read = readManifest(manifest);
+    this.creation = read.creation;
     this.#modules = read.modules;
     this.#config = merge(read.config, config);
     this.#resources = read.resources;

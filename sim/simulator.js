@@ -2,7 +2,8 @@
 // It owns the event queue (one crank at a time, events coalesced per handle and built when sent, so they carry
 // the state of that moment), the table of bridge operations the host modules register, the device log (`trace`),
 // and the end of a run: the device is idle (no live socket, listener, timer or lookup, nothing queued) or it
-// aborted (an exception escaped a device callback: "XS abort: unhandled exception", as in the SDK's simulator).
+// aborted (an exception escaped a device callback: "XS abort: unhandled exception", as in the SDK's simulator; or
+// the manifest's `creation` budget was exceeded: "XS abort: memory full", charged after each crank, sim/memory.js).
 
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -15,6 +16,7 @@ import { installTls } from "./host-tls.js";
 import { installDns } from "./host-dns.js";
 import { installDevice } from "./host-device.js";
 import { rulesWith } from "./rules.js";
+import { budgetOf, MemoryMeter } from "./memory.js";
 
 /** The embedded relay of Simulator.start({ relay }): tools/relay's RelayServer, loaded only when asked for. */
 async function startRelay({ port = 0, host = "127.0.0.1", secretKey, ...options } = {}) {
@@ -46,6 +48,7 @@ export class Simulator {
   #aborted = null;
   #line = "";
   #closed = false;
+  #memory = null;
   onTrace;
   onListening;
   /** The platform rules in force (all on: the board's behaviour). Tests switch one off to prove a case fails. */
@@ -71,6 +74,9 @@ export class Simulator {
    *   { port = 0 (any), host = "127.0.0.1", secretKey (32 bytes, default fresh), ...RelayServer options }. The device
    *   finds it in `mc/config` as relay: { host, port, key } (config.relay given by the caller wins key by key);
    *   `sim.relay` is { server, host, port, publicKey, keyHex, log (its last lines) }; close() stops it.
+   * @param {false | {slots?: number, chunks?: number}} [options.memory] the memory budget (sim/memory.js): by default
+   *   the manifest's `creation` (heap.initial slots, chunk.initial bytes, where incremental is 0); false: none;
+   *   { slots, chunks }: these instead (Infinity: unbounded). Past it the run aborts with "XS abort: memory full".
    */
   static async start(options = {}) {
     compile();
@@ -90,7 +96,7 @@ export class Simulator {
   /** The embedded relay (options.relay), or null. */
   relay = null;
 
-  constructor({ manifest = "manifest.json", config, resources, hosts = {}, onTrace, onListening, rules = {}, device = {} } = {}) {
+  constructor({ manifest = "manifest.json", config, resources, hosts = {}, onTrace, onListening, rules = {}, device = {}, memory } = {}) {
     this.#loader = new ModuleLoader({ manifest, config, resources });
     this.hosts = { localhost: "127.0.0.1", ...hosts };
     this.onTrace = onTrace;
@@ -120,7 +126,12 @@ export class Simulator {
     installTls(this);
     installDns(this);
     installDevice(this, device);
+    const budget = budgetOf(this.#loader.creation, memory);
+    this.#memory = budget && new MemoryMeter(budget, () => this.tlsSessions());
   }
+
+  /** The memory budget's meter (sim/memory.js), or null: `budget`, `baseline`, and `last`, the last charge. */
+  get memory() { return this.#memory; }
 
   async #boot() {
     await this.#worker.evaluate(readFileSync(path.join(ROOT, "hosts/sim/runtime.js"), "utf8"));
@@ -251,6 +262,10 @@ export class Simulator {
           throw error;
         }
         answer = decode(answer).header;
+        if (this.#memory && !answer.abort && !(await this.#charge(meter, header))) {
+          event.fail?.(new Error(this.#aborted));
+          break;
+        }
         if (event.settle) event.settle({ meter, header: answer });
         else if (answer.abort) this.#abort(answer.abort);
       }
@@ -262,9 +277,30 @@ export class Simulator {
     this.#checkIdle();
   }
 
-  #abort(message) {
+  /**
+   * Charge the memory budget after a crank (sim/memory.js); false when it is exceeded and the run has aborted.
+   * The baseline is taken after the first `start` crank (the app's modules loaded); over budget, a collection
+   * runs and the heap is read again before deciding, as XS collects before it reports memory full.
+   */
+  async #charge(meter, header) {
+    const m = this.#memory;
+    if (this.#closed) return true;
+    if (m.baseline === null) {
+      if (header.k === "start") m.baseline = (await this.#worker.command(encode({ k: "eval", source: "gc();" }))).meter.currentHeapCount;
+      return true;
+    }
+    let charged = m.charge(meter.currentHeapCount);
+    if (charged.over) charged = m.charge((await this.#worker.command(encode({ k: "eval", source: "gc();" }))).meter.currentHeapCount);
+    m.last = charged;
+    if (!charged.over) return true;
+    for (const line of m.report(charged)) this.log(line);
+    this.#abort(null, "XS abort: memory full");
+    return false;
+  }
+
+  #abort(message, full) {
     if (this.#aborted) return;
-    this.#aborted = `XS abort: unhandled exception: ${message}`;
+    this.#aborted = full ?? `XS abort: unhandled exception: ${message}`;
     this.#trace(`${this.#aborted}\n`);
     for (const handle of this.#live) handle.dispose?.();
     this.#live.clear();
