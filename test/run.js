@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// The test runner `npm test` calls: uvu over every test/*.test.js (uvu imports them all, then runs their suites in
+// turn), then an exit with uvu's result. Without the explicit exit one handle left open by any test (a server, a
+// child process) would keep Node running after the last line, and CI would wait for it until its time limit. What
+// was still open is printed first, so a leak is reported rather than hidden.
+//   node test/run.js [pattern]        (default: every file ending in .test.js)
+import { parse } from "uvu/parse";
+import { run } from "uvu/run";
+
+const pattern = process.argv[2] ?? "\\.test\\.js$";
+process.env.FORCE_COLOR ??= "1";
+const { suites } = await parse("test", pattern, { cwd: process.cwd() });
+await run(suites, { bail: false });
+
+const open = process._getActiveHandles().filter((h) => h !== process.stdin && h !== process.stdout && h !== process.stderr);
+if (open.length) {
+  const kinds = new Map();
+  for (const h of open) kinds.set(h.constructor?.name ?? typeof h, (kinds.get(h.constructor?.name ?? typeof h) ?? 0) + 1);
+  console.log(`test/run.js: still open after the last test: ${[...kinds].map(([k, n]) => `${n} ${k}`).join(", ")}`);
+}
+process.exit(process.exitCode ?? 0);
