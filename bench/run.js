@@ -192,3 +192,107 @@ async function ministreamFigures() {
 }
 
 await ministreamFigures();
+
+// ---- telemetry over Secure Streams, QoS 1 (issue 14) ----
+
+async function telemetryFigures() {
+  const { XsWorker } = await import("../sim/xsnap.js");
+  const { certs } = await import("../test/support/servers.js");
+  const { startBroker } = await import("../test/device/mqtt/support.js");
+  const mqtt = (await import("mqtt")).default;
+  const N = 2000, WINDOW = 8, HEAP_N = 10000, TOPIC = "field/7/readings";
+  const PAYLOAD = '{"unit":"7","seq":000000,"t":21.97,"h":49.46,"dropped":0}';
+  const broker = await startBroker();
+  const policy = JSON.stringify({
+    release: "bench", product: "field-tls-firmware", "schema-version": 1,
+    retry: [{ quick: { backoff: [100], conceal: 5, jitterpc: 1 } }],
+    certs: [{ fixture_ca: certs.caDer.toString("base64") }],
+    trust_stores: [{ name: "fixture", stack: ["fixture_ca"] }],
+    s: [{ mq: {
+      endpoint: "localhost", port: broker.port, protocol: "mqtt", tls: true, tls_trust_store: "fixture", retry: "quick",
+      nailed_up: true, metadata: [{ clientid: "" }], mqtt_topic: TOPIC, mqtt_qos: 1, mqtt_keep_alive: 60, mqtt_clean_start: true,
+    } }],
+  });
+  // XS compute of every crank (events and calls alike), summed while `counting`: the device's own work per message.
+  const command = XsWorker.prototype.command;
+  let compute = 0, counting = false;
+  XsWorker.prototype.command = async function (bytes) {
+    const answer = await command.call(this, bytes);
+    if (counting) compute += answer.meter.compute;
+    return answer;
+  };
+  const waiters = [];
+  const sim = await Simulator.start({
+    manifest: "test/device/ss/manifest.json", config: { policy },
+    onTrace: (line) => { for (const w of waiters.splice(0)) w(line); },
+  });
+  const traced = (want, ms = 60000) => new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`bench: no "${want}" within ${ms} ms`)), ms);
+    const watch = (line) => (line === want ? (clearTimeout(t), resolve()) : waiters.push(watch));
+    waiters.push(watch);
+  });
+  const MOD = "test/device/ss/qos1-bench";
+  const heap = async () => (await sim.crank(`gc();`)).meter.currentHeapCount;
+  let device, perMessage, heapFigures;
+  try {
+    await sim.crank(`importNow("${MOD}"); gc();`);
+    const base = await heap();
+    const connected = traced("bench: connected");
+    await sim.crank(`importNow("${MOD}").open();`);
+    await connected;
+    let done = traced(`bench: done ${N}`);
+    await sim.crank(`importNow("${MOD}").go(${N}, ${WINDOW});`); // warm-up run
+    await done;
+    const opened = await heap();
+    done = traced(`bench: done ${N}`);
+    compute = 0;
+    counting = true;
+    const t0 = process.hrtime.bigint();
+    await sim.crank(`importNow("${MOD}").go(${N}, ${WINDOW});`);
+    await done;
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    counting = false;
+    device = N / (ms / 1000);
+    perMessage = compute / N;
+    done = traced(`bench: done ${HEAP_N}`, 120000);
+    const before = await heap();
+    await sim.crank(`importNow("${MOD}").go(${HEAP_N}, ${WINDOW});`);
+    await done;
+    const after = await heap();
+    heapFigures = { stream: opened - base, before, after };
+    await sim.crank(`importNow("${MOD}").close();`);
+  } finally {
+    XsWorker.prototype.command = command;
+    await sim.close();
+  }
+  // mqtt.js: the same messages, the same topic and QoS, the same broker, at most WINDOW unacknowledged.
+  const client = mqtt.connect({
+    protocol: "mqtts", host: "127.0.0.1", port: broker.port, servername: "localhost", ca: certs.caPem,
+    clientId: "bench-mqttjs", reconnectPeriod: 0, protocolVersion: 4, clean: true,
+  });
+  await new Promise((resolve, reject) => { client.once("connect", resolve); client.once("error", reject); });
+  const publishAll = async (n) => {
+    let next = 0;
+    const lane = async () => {
+      while (next < n) {
+        const seq = next++;
+        await client.publishAsync(TOPIC, PAYLOAD.replace("000000", String(seq).padStart(6, "0")), { qos: 1 });
+      }
+    };
+    await Promise.all(Array.from({ length: WINDOW }, lane));
+  };
+  await publishAll(N); // warm-up
+  const t1 = process.hrtime.bigint();
+  await publishAll(N);
+  const node = N / (Number(process.hrtime.bigint() - t1) / 1e9);
+  await client.endAsync(true);
+  await broker.close();
+  console.log(`telemetry qos1: ${device.toFixed(0)} msg/s device, ${node.toFixed(0)} msg/s mqtt.js, ratio ${(device / node).toFixed(2)}  (target >= 0.5)`);
+  console.log(`  ${N} QoS 1 messages of ${PAYLOAD.length} bytes each way after a warm-up, ${WINDOW} in flight, aedes over TLS on 127.0.0.1, same run;`);
+  console.log("  device: an ss mqtt stream (test/device/ss/qos1-bench.ts) in XS through the simulator's TLS socket");
+  console.log(`  XS compute per published message  ${perMessage.toFixed(0)}  (every crank of the timed run: ss, mqtt, PUBACK, the TLS socket's JS)`);
+  console.log(`  heap per open stream              ${heapFigures.stream} slots (connected, after gc, over the module loaded)`);
+  console.log(`  heap over ${HEAP_N} messages         ${heapFigures.before} before, ${heapFigures.after} after gc  (growth ${heapFigures.after - heapFigures.before}; a bare gc crank adds 1)`);
+}
+
+await telemetryFigures();

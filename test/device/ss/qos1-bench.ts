@@ -1,0 +1,51 @@
+// Device side of bench/run.js's `telemetry qos1` line: one mqtt Secure Stream (the policy in mc/config, stream type
+// "mq") publishing QoS 1 messages as fast as PUBACKs allow, with at most `window` unacknowledged at any time (a new
+// requestTx() per QOS_ACK_REMOTE), so the Node side can compare it with mqtt.js at the same window. Called from
+// cranks: open(), then go(n, window) for each run; traces "bench: connected", "bench: done <n>".
+import { createContext, LWSSSSRET_OK, LWSSSCS_CONNECTED, LWSSSCS_QOS_ACK_REMOTE, LWSSS_FLAG_SOM, LWSSS_FLAG_EOM, type SecureStream } from "ss";
+import { testPolicy } from "./support";
+
+type Run = { n: number; window: number; sent: number; acked: number };
+const PAYLOAD = "{\"unit\":\"7\",\"seq\":000000,\"t\":21.97,\"h\":49.46,\"dropped\":0}"; // 57 bytes, seq patched in
+let h: SecureStream<Run> | undefined;
+
+export function open(): void {
+  const context = createContext({ policy: testPolicy(), log: () => {} });
+  h = context.create<Run>({
+    streamtype: "mq",
+    state(h, _src, state) {
+      if (state === LWSSSCS_CONNECTED) trace("bench: connected\n");
+      if (state === LWSSSCS_QOS_ACK_REMOTE) {
+        const r = h.opaque;
+        r.acked++;
+        if (r.sent < r.n) {
+          r.sent++;
+          h.requestTx();
+        } else if (r.acked === r.n) trace(`bench: done ${r.n}\n`);
+      }
+      return LWSSSSRET_OK;
+    },
+    tx(h, _ord, buf, out) {
+      let seq = h.opaque.sent;
+      for (let i = 0; i < PAYLOAD.length; i++) buf[i] = PAYLOAD.charCodeAt(i);
+      for (let i = 23; i >= 18; i--, seq = (seq / 10) | 0) buf[i] = 48 + (seq % 10);
+      out.len = PAYLOAD.length;
+      out.flags = LWSSS_FLAG_SOM | LWSSS_FLAG_EOM;
+      return LWSSSSRET_OK;
+    },
+  }, { n: 0, window: 0, sent: 0, acked: 0 });
+}
+
+export function go(n: number, window: number): void {
+  const r = h!.opaque;
+  r.n = n;
+  r.window = window;
+  r.acked = 0;
+  r.sent = Math.min(window, n);
+  for (let i = 0; i < r.sent; i++) h!.requestTx();
+}
+
+export function close(): void {
+  h?.destroy();
+  h = undefined;
+}
