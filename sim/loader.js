@@ -82,13 +82,13 @@ export function readManifest(file, into = { modules: new Map(), config: {}, reso
 /**
  * The files a manifest path names, as mcconfig finds them: `dir/name` matches every file called `name` with any
  * extension (so `"../certs/ca"` is `ca.der`), `dir/name.ext` that file, and `dir/prefix*` every file whose name
- * starts with the prefix (`name` is then the rest). Returns [{ name, extension, file }].
+ * starts with the prefix (`name` is then the rest). Returns [{ name, extension, file }], or undefined when the
+ * folder does not exist. (test/support/check-device.js uses it too.)
  */
-function matches(dir, where) {
-  const full = path.resolve(dir, where);
-  const folder = path.dirname(full);
-  const base = path.basename(full);
-  if (!existsSync(folder)) throw new Error(`manifest: directory not found: ${where}`);
+export function manifestFiles(where) {
+  const folder = path.dirname(where);
+  const base = path.basename(where);
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) return undefined;
   const star = base.lastIndexOf("*");
   const found = [];
   for (const entry of readdirSync(folder)) {
@@ -101,8 +101,15 @@ function matches(dir, where) {
       name = stem.slice(star);
     } else if (stem === base || entry === base) name = stem;
     else continue;
-    found.push({ name, extension, file: path.join(folder, entry) });
+    const file = path.join(folder, entry);
+    if (statSync(file).isFile()) found.push({ name, extension, file });
   }
+  return found;
+}
+
+function matches(dir, where) {
+  const found = manifestFiles(path.resolve(dir, where));
+  if (!found) throw new Error(`manifest: directory not found: ${where}`);
   return found;
 }
 

@@ -25,6 +25,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { manifestFiles } from "../../sim/loader.js";
 
 const HERE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -171,31 +172,8 @@ export function matchPlatform(platforms, name) {
   return platforms["..."];
 }
 
-/**
- * The files a manifest path names, as mcconfig and sim/loader.js find them: `dir/name` every file whose name
- * without extension is `name`, `dir/name.ext` that file, `dir/prefix*` every file starting with the prefix.
- * Returns [{ name, extension, file }] (`name`: the part the star stands for, or the stem). Undefined: no folder.
- */
-export function matchFiles(where) {
-  const folder = path.dirname(where);
-  const base = path.basename(where);
-  if (!isDir(folder)) return undefined;
-  const star = base.lastIndexOf("*");
-  const found = [];
-  for (const entry of readdirSync(folder)) {
-    if (entry.startsWith(".")) continue;
-    const extension = entry.endsWith(".d.ts") ? ".d.ts" : path.extname(entry);
-    const stem = entry.slice(0, entry.length - extension.length);
-    let name;
-    if (star >= 0) {
-      if (!stem.startsWith(base.slice(0, star))) continue;
-      name = stem.slice(star);
-    } else if (stem === base || entry === base) name = stem;
-    else continue;
-    if (isFile(path.join(folder, entry))) found.push({ name, extension, file: path.join(folder, entry) });
-  }
-  return found;
-}
+/** The files a manifest path names, as mcconfig finds them (sim/loader.js); undefined: no such folder. */
+export const matchFiles = manifestFiles;
 
 const MODULE_EXTENSIONS = new Set([".ts", ".js", ".mjs", ".json"]);
 /** Extensions mcconfig's resources rule skips (its moduleExtensions). */
