@@ -1,33 +1,9 @@
 // Checks shared by the MQTT device tests (test/device/mqtt-*.ts): each case reports one trace line, "ok <name>" or
 // "not ok <name> <why>", as test/support/device.js reads them; `done` ends a run.
 
-export class Fail extends Error {}
+import { Fail, why } from "../common/check";
 
-export function check(cond: boolean, why: string): void {
-  if (!cond) throw new Fail(why);
-}
-
-export function equal(actual: unknown, expected: unknown, what: string): void {
-  if (actual !== expected) throw new Fail(`${what}: expected ${String(expected)}, got ${String(actual)}`);
-}
-
-/** Bytes from hex ("10 0e 00 04"; spaces ignored). */
-export function hex(text: string): Uint8Array<ArrayBuffer> {
-  const digits = text.replace(/\s+/g, "");
-  const out = new Uint8Array(digits.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(digits.substr(i * 2, 2), 16);
-  return out;
-}
-
-export function toHex(bytes: Uint8Array): string {
-  const parts: string[] = [];
-  for (let i = 0; i < bytes.length; i++) parts.push((bytes[i]! < 16 ? "0" : "") + bytes[i]!.toString(16));
-  return parts.join(" ");
-}
-
-export function sameBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {
-  if (toHex(actual) !== toHex(expected)) throw new Fail(`${what}: got ${toHex(actual)}, expected ${toHex(expected)}`);
-}
+export { Fail, check, equal, hex, toHex, sameBytes } from "../common/check";
 
 /** `fn` throws an error whose `code` is `code`; returns its message. */
 export function throwsCode(code: string, fn: () => unknown, what: string): string {
@@ -39,11 +15,6 @@ export function throwsCode(code: string, fn: () => unknown, what: string): strin
     throw new Fail(`${what}: threw ${String(got ?? e)} instead of ${code}`);
   }
   throw new Fail(`${what}: did not throw ${code}`);
-}
-
-function why(e: unknown): string {
-  const text = e instanceof Fail ? e.message : e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message}` : String(e);
-  return text.replace(/\n/g, " ");
 }
 
 export function report(name: string, ok: boolean, reason = ""): void {
