@@ -54,6 +54,8 @@ export class Simulator {
   /** The platform rules in force (all on: the board's behaviour). Tests switch one off to prove a case fails. */
   rules;
   hosts;
+  /** Bridge calls the device made, by operation ("timer.set": 3, ...): what a path costs in host calls. */
+  calls = new Map();
   /** The device log's most recent lines, a fixed ring (a flood of log lines cannot grow the simulator). */
   #traces = [];
   #tracesNext = 0;
@@ -236,6 +238,7 @@ export class Simulator {
   async #call(bytes) {
     const { header, payload } = decode(bytes);
     const fn = this.#ops.get(header.op);
+    this.calls.set(header.op, (this.calls.get(header.op) ?? 0) + 1);
     try {
       if (!fn) throw new Error(`simulator: unknown operation ${header.op}`);
       const result = await fn(header, payload);

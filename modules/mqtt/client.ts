@@ -13,6 +13,7 @@
 // messages wait until their PUBACKs can be written), and a throwing message callback (logged). Every failure is an
 // MQTTError (mqtt/errors) and every wait has a timeout.
 import Timer from "timer";
+import { Waits, type Wait } from "waits";
 import Outbox from "mqtt/outbox";
 import {
   MQTTError, MQTT_BAD_ARGUMENT, MQTT_PACKET_TOO_LARGE, MQTT_BAD_PACKET, MQTT_PROTOCOL, MQTT_CONNECT_REFUSED,
@@ -21,8 +22,8 @@ import {
 import type { MQTTErrorCode } from "mqtt/errors";
 import {
   Packet, decode, NEED_MORE, BAD_PACKET, TOO_LARGE, PACKET_TYPE_NAMES, connectSize, encodeConnect, writePublish,
-  encodePuback, encodePingreq, encodeDisconnect, encodeSubscribe, encodeUnsubscribe, publishSize, payloadLength,
-  subscribeSize, unsubscribeSize, validTopicFilter, readString, connectReturnCodeName,
+  encodePuback, encodePingreq, encodeDisconnect, encodeSubscribe, encodeUnsubscribe, publishSizeOf, payloadLength, encodeTopicName,
+  subscribeSize, unsubscribeSize, validTopicFilter, topicNameLength, readString, connectReturnCodeName,
   CONNACK, PUBLISH, PUBACK, SUBACK, UNSUBACK, PINGRESP, SUBACK_FAILURE, CONNECTION_ACCEPTED,
   CONNECTION_REFUSED_SERVER_UNAVAILABLE, PUBLISH_FLAG_DUP,
 } from "mqtt/packet";
@@ -99,7 +100,6 @@ export type WaitResult = "change" | "timeout" | "closed";
 
 type TimerID = ReturnType<typeof Timer.set>;
 const READY = 0, FLUSHED = 1, CHANGE = 2;
-type Waiter = { kind: number; resolve: (value: any) => void; reject: (error: MQTTError) => void; timer: TimerID | undefined };
 type Request = {
   kind: number; // SUBSCRIBE or UNSUBSCRIBE (packet types)
   id: number;
@@ -118,6 +118,8 @@ const MAX_REQUESTS = 4;
 const MAX_PUBACKS = 16;
 /** The pump's wait on the connection when nothing happens (ms): only a bound, nothing is polled for. */
 const PUMP_WAIT = 5000;
+/** Bytes of the last topic's UTF-8 kept encoded; a longer topic is encoded at each publish. */
+const TOPIC_CACHE = 128;
 /** Keep-alive is checked 4 times per period: PINGREQ after 3 idle ticks, the connection dropped 4 ticks after it. */
 const TICKS_PER_KEEP_ALIVE = 4;
 const PING_AFTER_IDLE_TICKS = 3;
@@ -145,6 +147,11 @@ export class MQTTClient {
   #connectFields: { clientId: string; cleanSession: boolean; keepAlive: number; userName?: string; password?: Uint8Array | string; will?: Will };
   #keepAlive: number;
   #maxPacketSize: number;
+  /** The last topic published to and its UTF-8 length; its bytes in #topicBytes when they fit (#topicEncoded). */
+  #topic: string | undefined;
+  #topicLength = 0;
+  #topicEncoded = false;
+  readonly #topicBytes = new Uint8Array(TOPIC_CACHE);
   #connectTimeout: number;
   #reconnectDelay: number;
   #maxReconnectDelay: number;
@@ -186,7 +193,7 @@ export class MQTTClient {
   #resubscribeId = 0;
   #resubscribeCount = 0;
   #requests: (Request | undefined)[] = new Array(MAX_REQUESTS).fill(undefined);
-  #waiters: Waiter[] = [];
+  readonly #waits = new Waits<number, any>(MAX_WAITERS, (w) => this.#expired(w));
 
   #connectTimer: TimerID | undefined;
   #tickTimer: TimerID | undefined;
@@ -277,13 +284,21 @@ export class MQTTClient {
   publish(topic: string, payload: Uint8Array | string, qos = 0, retain = false): number {
     if (this.#state === "closed") throw new MQTTError(MQTT_CLOSED, "client closed");
     if (qos !== 0 && qos !== 1) throw new MQTTError(MQTT_BAD_ARGUMENT, `QoS ${String(qos)}: this client publishes at QoS 0 or 1`);
-    const size = publishSize(topic, payloadLength(payload), qos);
+    if (topic !== this.#topic) {
+      // A topic is checked once, and a short one encoded once: publishing to it again copies its bytes.
+      const n = topicNameLength(topic);
+      if (n < 0) throw new MQTTError(MQTT_BAD_ARGUMENT, `${JSON.stringify(topic)} is not a topic name (1-65535 bytes, no wildcard, no U+0000)`);
+      this.#topic = topic;
+      this.#topicLength = n;
+      this.#topicEncoded = encodeTopicName(this.#topicBytes, topic) === n;
+    }
+    const size = publishSizeOf(this.#topicLength, payloadLength(payload), qos);
     if (size > this.#maxPacketSize) {
       throw new MQTTError(MQTT_PACKET_TOO_LARGE, `PUBLISH of ${size} bytes exceeds maxPacketSize ${this.#maxPacketSize}`);
     }
     const id = qos ? this.#nextId() : 0;
     const at = this.#outbox.reserve(size, qos, id);
-    writePublish(this.#outbox.storage, at, size, topic, payload, qos, retain === true, false, id);
+    writePublish(this.#outbox.storage, at, size, this.#topicEncoded ? this.#topicBytes : topic, this.#topicLength, payload, qos, retain === true, false, id);
     if (this.#state === "connected" && this.#conn) this.#flushSafe(this.#conn);
     return id;
   }
@@ -517,6 +532,7 @@ export class MQTTClient {
       r.reject(error);
     }
     this.#notify();
+    this.#waits.stop();
   }
 
   // ---- Receiving ----
@@ -852,18 +868,13 @@ export class MQTTClient {
       if (verdict === true) return Promise.resolve();
       if (verdict) return Promise.reject(verdict);
     } else if (this.#state === "closed") return Promise.resolve("closed");
-    if (this.#waiters.length >= MAX_WAITERS) return Promise.reject(new MQTTError(MQTT_BUSY, `at most ${MAX_WAITERS} waits at once`));
-    return new Promise((resolve, reject) => {
-      const w: Waiter = { kind, resolve, reject, timer: undefined };
-      w.timer = Timer.set(() => {
-        w.timer = undefined;
-        const i = this.#waiters.indexOf(w);
-        if (i >= 0) this.#waiters.splice(i, 1);
-        if (kind === CHANGE) resolve("timeout");
-        else reject(this.#timeoutError(kind, timeoutMs));
-      }, timeoutMs);
-      this.#waiters.push(w);
-    });
+    return this.#waits.add(kind, timeoutMs) ?? Promise.reject(new MQTTError(MQTT_BUSY, `at most ${MAX_WAITERS} waits at once`));
+  }
+
+  /** A wait's time is up: CHANGE resolves "timeout", READY and FLUSHED fail with what was missing. */
+  #expired(w: Wait<number, any>): void {
+    if (w.kind === CHANGE) w.resolve("timeout");
+    else w.reject(this.#timeoutError(w.kind, w.timeoutMs));
   }
 
   #timeoutError(kind: number, timeoutMs: number): MQTTError {
@@ -883,22 +894,17 @@ export class MQTTClient {
   }
 
   #notify(): void {
-    const waiters = this.#waiters;
-    if (waiters.length === 0) return;
-    let kept = 0;
-    for (let i = 0; i < waiters.length; i++) {
-      const w = waiters[i]!;
-      const verdict = this.#judge(w.kind);
-      if (verdict === undefined) {
-        waiters[kept++] = w;
-        continue;
-      }
-      if (w.timer) Timer.clear(w.timer);
-      if (verdict === true) w.resolve(w.kind === CHANGE ? "change" : undefined);
-      else w.reject(verdict);
-    }
-    waiters.length = kept;
+    if (this.#waits.count > 0) this.#waits.settle(this.#ends);
   }
+
+  /** Ends a wait its verdict is in for (#judge). */
+  readonly #ends = (w: Wait<number, any>): boolean => {
+    const verdict = this.#judge(w.kind);
+    if (verdict === undefined) return false;
+    if (verdict === true) w.resolve(w.kind === CHANGE ? "change" : undefined);
+    else w.reject(verdict);
+    return true;
+  };
 }
 
 /** Build a client; connect() starts it. Bad options throw MQTT_BAD_ARGUMENT. */

@@ -22,7 +22,7 @@
 // PUBACK of a tx message QOS_ACK_REMOTE; an incoming PUBLISH on the subscription is one rx with SOM|EOM, its topic in
 // the metadata item "topic" when the stream type declares one. The number of messages the outbox dropped is in
 // the metadata item "dropped" when declared (updated before every tx call), so an app can publish it.
-import Timer from "timer";
+import { Waits } from "waits";
 import { MQTTClient, type Connection, type State } from "mqtt/client";
 import {
   LWSSSCS_CONNECTED, LWSSSCS_QOS_ACK_REMOTE, LWSSSSRET_OK, LWSSS_FLAG_SOM, LWSSS_FLAG_EOM, LWS_SS_MTU,
@@ -41,7 +41,6 @@ export interface MqttOptions {
   subscribeTimeoutMs?: number;
 }
 
-type TimerID = ReturnType<typeof Timer.set>;
 const MAX_WAITERS = 4;
 
 /** A fixed ring of bytes. */
@@ -81,8 +80,6 @@ class Ring {
   }
 }
 
-type Waiter = { resolve: (v: string) => void; timer: TimerID };
-
 /** One of the stream's connections as the MQTTClient sees it: fixed rx and tx rings, a wait with a timeout. */
 class Pipe implements Connection {
   state: "waiting" | "open" | "closed" = "waiting";
@@ -92,7 +89,7 @@ class Pipe implements Connection {
   /** Bytes of tx handed to the stream (Link.send) and not yet known taken. */
   staged = 0;
   readonly #owner: Mqtt;
-  readonly #waiters: (Waiter | undefined)[] = new Array(MAX_WAITERS).fill(undefined);
+  readonly #waits = new Waits<number, string>(MAX_WAITERS, (w) => w.resolve("timeout"));
 
   constructor(owner: Mqtt, rx: Ring, tx: Ring) {
     this.#owner = owner;
@@ -121,26 +118,11 @@ class Pipe implements Connection {
 
   wait(timeoutMs: number): Promise<string> {
     if (this.state === "closed") return Promise.resolve("closed");
-    let slot = -1;
-    for (let i = 0; i < MAX_WAITERS; i++) if (!this.#waiters[i]) { slot = i; break; }
-    if (slot < 0) return Promise.resolve("busy");
-    return new Promise<string>((resolve) => {
-      const timer = Timer.set(() => {
-        this.#waiters[slot] = undefined;
-        resolve("timeout");
-      }, timeoutMs > 0 ? timeoutMs : 1);
-      this.#waiters[slot] = { resolve, timer };
-    });
+    return this.#waits.add(0, timeoutMs > 0 ? timeoutMs : 1) ?? Promise.resolve("busy");
   }
 
   notify(why: string): void {
-    for (let i = 0; i < MAX_WAITERS; i++) {
-      const w = this.#waiters[i];
-      if (!w) continue;
-      this.#waiters[i] = undefined;
-      Timer.clear(w.timer);
-      w.resolve(why);
-    }
+    this.#waits.resolveAll(why);
   }
 
   /** The stream's connection ended, or the client let go of this pipe. */
@@ -149,6 +131,7 @@ class Pipe implements Connection {
     this.state = "closed";
     this.error = new Error(reason);
     this.notify("closed");
+    this.#waits.stop();
   }
 
   close(): void {

@@ -10,6 +10,7 @@
 // connection (after).
 import Ring from "ring";
 import Timer from "timer";
+import { Waits } from "waits";
 import TCP from "embedded:io/socket/tcp";
 import UDP from "embedded:io/socket/udp";
 import Resolver from "embedded:network/dns/resolver/udp";
@@ -41,7 +42,6 @@ const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,
 const MAX_WAITERS = 4;
 
 type TimerID = ReturnType<typeof Timer.set>;
-type Waiter = { resolve: (result: string) => void; timer: TimerID | undefined };
 
 export class TCPConnection implements Transport {
   readonly host: string;
@@ -59,7 +59,7 @@ export class TCPConnection implements Transport {
   #writable = 0;
   #connectTimer: TimerID | undefined;
   #idleTimer: TimerID | undefined;
-  #waiters: Waiter[] = [];
+  readonly #waits = new Waits<number, string>(MAX_WAITERS, (w) => w.resolve("timeout"));
   // The ring's socket adapters, made once (the socket fills or takes the whole view it is given).
   readonly #fromSocket = (view: Uint8Array): number => {
     this.#socket.read(view);
@@ -120,17 +120,7 @@ export class TCPConnection implements Transport {
   wait(timeoutMs: number): Promise<string> {
     if (this.#rx.available > 0) return Promise.resolve("readable");
     if (this.#state === "closed" || this.#state === "failed" || this.#peerClosed) return Promise.resolve("state");
-    if (this.#waiters.length >= MAX_WAITERS) return Promise.reject(new TCPError(TCP_BAD_ARGUMENT, "too many waits"));
-    return new Promise((resolve) => {
-      const waiter: Waiter = { resolve, timer: undefined };
-      waiter.timer = Timer.set(() => {
-        waiter.timer = undefined;
-        const i = this.#waiters.indexOf(waiter);
-        if (i >= 0) this.#waiters.splice(i, 1);
-        resolve("timeout");
-      }, timeoutMs);
-      this.#waiters.push(waiter);
-    });
+    return this.#waits.add(0, timeoutMs) ?? Promise.reject(new TCPError(TCP_BAD_ARGUMENT, "too many waits"));
   }
 
   close(): void {
@@ -273,16 +263,11 @@ export class TCPConnection implements Transport {
     if (this.#connectTimer) Timer.clear(this.#connectTimer);
     if (this.#idleTimer) Timer.clear(this.#idleTimer);
     this.#connectTimer = this.#idleTimer = undefined;
+    this.#waits.stop();
   }
 
   #wake(result: string): void {
-    const waiters = this.#waiters;
-    for (let i = 0; i < waiters.length; i++) {
-      const w = waiters[i]!;
-      if (w.timer) Timer.clear(w.timer);
-      w.resolve(result); // the waiting code runs later, as a promise job
-    }
-    waiters.length = 0;
+    this.#waits.resolveAll(result); // the waiting code runs later, as a promise job
   }
 }
 

@@ -11,6 +11,7 @@
 // counts the socket reported, a peer close reported twice counts once, and every wait has a timeout.
 import Ring from "ring";
 import Timer from "timer";
+import { Waits, type Wait } from "waits";
 import TCP from "embedded:io/socket/tcp";
 import UDP from "embedded:io/socket/udp";
 import TLSSocket from "embedded:io/socket/tcp/tls";
@@ -65,7 +66,6 @@ function positiveInteger(value: unknown, fallback: number, name: string, min = 1
 type TimerID = ReturnType<typeof Timer.set>;
 /** What a wait is for: "any" change (the default), bytes to read, or room in the tx ring. */
 export type WaitFor = "any" | "readable" | "writable";
-type Waiter = { resolve: (result: WaitResult) => void; timer: TimerID | undefined; until: WaitFor };
 
 export class TLSConnection {
   readonly host: string;
@@ -83,7 +83,7 @@ export class TLSConnection {
   #socketWritable = 0;
   #connectTimer: TimerID | undefined;
   #idleTimer: TimerID | undefined;
-  #waiters: Waiter[] = [];
+  readonly #waits = new Waits<WaitFor, WaitResult>(MAX_WAITERS, (w: Wait<WaitFor, WaitResult>) => w.resolve("timeout"));
   #tag: string;
 
   constructor(host: string, port: number, options: ConnectOptions = {}) {
@@ -181,17 +181,8 @@ export class TLSConnection {
     if (until !== "writable" && this.#rx.available > 0) return Promise.resolve("readable");
     if (until === "writable" && this.#tx.free > 0 && this.#state === "open") return Promise.resolve("writable");
     if (this.#state === "closed" || this.#state === "failed" || this.#peerClosed) return Promise.resolve("state");
-    if (this.#waiters.length >= MAX_WAITERS) {
-      return Promise.reject(new TLSError(TLS_BAD_ARGUMENT, `at most ${MAX_WAITERS} waits at once`));
-    }
-    return new Promise((resolve) => {
-      const waiter: Waiter = { resolve, timer: undefined, until };
-      waiter.timer = Timer.set(() => {
-        waiter.timer = undefined;
-        this.#wake("timeout", waiter);
-      }, timeoutMs);
-      this.#waiters.push(waiter);
-    });
+    const waiting = this.#waits.add(until, timeoutMs);
+    return waiting ?? Promise.reject(new TLSError(TLS_BAD_ARGUMENT, `at most ${MAX_WAITERS} waits at once`));
   }
 
   close(): void {
@@ -369,28 +360,23 @@ export class TLSConnection {
     if (this.#connectTimer) Timer.clear(this.#connectTimer);
     if (this.#idleTimer) Timer.clear(this.#idleTimer);
     this.#connectTimer = this.#idleTimer = undefined;
+    this.#waits.stop();
   }
 
-  #wake(result: WaitResult, only?: Waiter) {
-    const waiters = this.#waiters;
-    if (!waiters.length) return;
-    if (only) {
-      const i = waiters.indexOf(only);
-      if (i >= 0) waiters.splice(i, 1);
-      only.resolve(result);
-      return;
-    }
-    let kept = 0;
-    for (const w of waiters) {
-      if (result !== "state" && w.until !== "any" && w.until !== result) {
-        waiters[kept++] = w; // not what it waits for
-        continue;
-      }
-      if (w.timer) Timer.clear(w.timer);
-      w.resolve(result);
-    }
-    waiters.length = kept;
+  /** End the waits `result` is for: a state change or the timeout ends any wait, "readable"/"writable" their own. */
+  #wake(result: WaitResult) {
+    if (this.#waits.count === 0) return;
+    this.#woken = result;
+    this.#waits.settle(this.#ends);
   }
+
+  #woken: WaitResult = "state";
+  readonly #ends = (w: Wait<WaitFor, WaitResult>): boolean => {
+    const result = this.#woken;
+    if (result !== "state" && w.kind !== "any" && w.kind !== result) return false;
+    w.resolve(result);
+    return true;
+  };
 }
 
 /** Start a connection; it opens in the background (see TLSConnection). Bad arguments throw TLS_BAD_ARGUMENT. */
