@@ -125,10 +125,11 @@ const inTable = (state: number): boolean => Number.isInteger(state) && state >= 
  */
 export function transition(from: number, to: number, checker: Checker = "ss"): Judgement {
   if (waved(to, checker)) return { ok: true, state: from, waved: true };
+  if (inTable(to) && inTable(from) && (NEXT_STATES[from]! & bit(to)) !== 0) return { ok: true, state: to, waved: false };
+  // Refused: only now are the names spelled out (a legal move, every state of every stream, builds no string).
   const named = `${stateName(from)} -> ${stateName(to)}`;
   if (!inTable(to)) return { ok: false, state: from, transition: named, message: `bad new state ${String(to)}` };
   if (!inTable(from)) return { ok: false, state: from, transition: named, message: `bad existing state ${String(from)}` };
-  if ((NEXT_STATES[from]! & bit(to)) !== 0) return { ok: true, state: to, waved: false };
   return { ok: false, state: from, transition: named, message: `transition from ${named} is illegal` };
 }
 
