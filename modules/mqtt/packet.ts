@@ -495,8 +495,24 @@ export function publishSize(topic: string, payloadLength: number, qos: number): 
   const topicLength = topicNameLength(topic);
   if (topicLength < 0) throw bad(`${JSON.stringify(topic)} is not a topic name (1-65535 bytes, no wildcard, no U+0000)`);
   checkQoS(qos, "QoS");
+  return publishSizeOf(topicLength, payloadLength, qos);
+}
+
+/** Bytes of a PUBLISH whose Topic Name is `topicLength` bytes of UTF-8 (already checked by topicNameLength). */
+export function publishSizeOf(topicLength: number, payloadLength: number, qos: number): number {
   const remaining = 2 + topicLength + (qos > 0 ? 2 : 0) + payloadLength;
   return 1 + remainingLengthSize(remaining) + remaining;
+}
+
+/**
+ * A Topic Name's UTF-8 into `into` at 0, to be published many times (writePublish copies it); returns its byte
+ * length, or -1 when `topic` is no Topic Name or its bytes do not fit `into` (nothing is written then).
+ */
+export function encodeTopicName(into: Uint8Array, topic: string): number {
+  const n = topicNameLength(topic);
+  if (n < 0 || n > into.byteLength) return -1;
+  writeUTF8(into, 0, topic);
+  return n;
 }
 
 /** Byte length of a payload given as bytes or as a string (sent as UTF-8). */
@@ -515,23 +531,36 @@ export function encodePublish(
   if ((offset >>> 0) !== offset || size > into.byteLength - offset) {
     throw new MQTTError(MQTT_PACKET_TOO_LARGE, `PUBLISH of ${size} bytes does not fit the ${into.byteLength - offset} bytes given`);
   }
-  return writePublish(into, offset, size, topic, payload, qos, retain, dup, packetId);
+  let at = publishHeader(into, offset, size, qos, retain, dup);
+  const topicEnd = writeUTF8(into, at + 2, topic);
+  writeUint16(into, at, topicEnd - at - 2);
+  return publishRest(into, offset, topicEnd, qos, packetId, payload);
 }
 
 /**
- * encodePublish without its checks, for a caller that made them: `size` is what publishSize() answered for these
- * fields, into[offset, offset + size) is room, qos is 0-2 and packetId is 1-65535 when qos > 0.
+ * encodePublish without its checks, for a caller that made them: the Topic Name is `topic` (topicLength bytes of
+ * UTF-8 by topicNameLength()) or its bytes topic[0, topicLength) as encodeTopicName() wrote them; `size` is what
+ * publishSizeOf() answered for these fields, into[offset, offset + size) is room, qos is 0-2 and packetId is
+ * 1-65535 when qos > 0.
  */
 export function writePublish(
-  into: Uint8Array, offset: number, size: number, topic: string, payload: Uint8Array | string,
-  qos: number, retain: boolean, dup: boolean, packetId: number,
+  into: Uint8Array, offset: number, size: number, topic: Uint8Array | string, topicLength: number,
+  payload: Uint8Array | string, qos: number, retain: boolean, dup: boolean, packetId: number,
 ): number {
+  const at = writeUint16(into, publishHeader(into, offset, size, qos, retain, dup), topicLength);
+  if (typeof topic === "string") writeUTF8(into, at, topic);
+  else into.set(topicLength === topic.byteLength ? topic : topic.subarray(0, topicLength), at);
+  return publishRest(into, offset, at + topicLength, qos, packetId, payload);
+}
+
+/** A PUBLISH's fixed header: returns where its Topic Name's length goes. */
+function publishHeader(into: Uint8Array, offset: number, size: number, qos: number, retain: boolean, dup: boolean): number {
   into[offset] = (PUBLISH << 4) | (dup ? PUBLISH_FLAG_DUP : 0) | (qos << 1) | (retain ? PUBLISH_FLAG_RETAIN : 0);
-  let at = writeRemainingLength(into, offset + 1, remainingOf(size));
-  const topicStart = at + 2;
-  const topicEnd = writeUTF8(into, topicStart, topic);
-  writeUint16(into, at, topicEnd - topicStart);
-  at = topicEnd;
+  return writeRemainingLength(into, offset + 1, remainingOf(size));
+}
+
+/** After the Topic Name: the Packet Identifier (QoS > 0) and the payload; returns the packet's length. */
+function publishRest(into: Uint8Array, offset: number, at: number, qos: number, packetId: number, payload: Uint8Array | string): number {
   if (qos > 0) at = writeUint16(into, at, packetId);
   return writeData(into, at, payload) - offset;
 }
