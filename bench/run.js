@@ -4,6 +4,10 @@ import { Simulator } from "../sim/simulator.js";
 
 const MiB = 1 << 20;
 
+// `npm run bench -- telemetry tipi`: only the named sections (all of them without arguments).
+const only = process.argv.slice(2);
+const wanted = (name) => only.length === 0 || only.includes(name);
+
 function quantile(sorted, q) { return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]; }
 
 async function ringFigures() {
@@ -55,8 +59,8 @@ async function roundTrips() {
   }
 }
 
-await ringFigures();
-await roundTrips();
+if (wanted("ring")) await ringFigures();
+if (wanted("cranks")) await roundTrips();
 
 // ---- the TIPI read path (issue 3) ----
 
@@ -162,8 +166,8 @@ async function throughput() {
   console.log(`  ratio                 ${(rate(tipiBytes, tipiMs) / rate(plainBytes, plainMs)).toFixed(2)} of the plain socket  (target >= 0.8)`);
 }
 
-await tipiFigures();
-await throughput();
+if (wanted("tipi")) await tipiFigures();
+if (wanted("tipi")) await throughput();
 
 // ---- ministreaming tunnels (issue 16, section 1) ----
 
@@ -191,7 +195,7 @@ async function ministreamFigures() {
   }
 }
 
-await ministreamFigures();
+if (wanted("ministream")) await ministreamFigures();
 
 // ---- telemetry over Secure Streams, QoS 1 (issue 14) ----
 
@@ -295,4 +299,4 @@ async function telemetryFigures() {
   console.log(`  heap over ${HEAP_N} messages         ${heapFigures.before} before, ${heapFigures.after} after gc  (growth ${heapFigures.after - heapFigures.before}; a bare gc crank adds 1)`);
 }
 
-await telemetryFigures();
+if (wanted("telemetry")) await telemetryFigures();

@@ -7,6 +7,10 @@ import { testPolicy } from "./support";
 
 type Run = { n: number; window: number; sent: number; acked: number };
 const PAYLOAD = "{\"unit\":\"7\",\"seq\":000000,\"t\":21.97,\"h\":49.46,\"dropped\":0}"; // 57 bytes, seq patched in
+// The payload's bytes, made once: each tx copies them and patches the six digits of seq (as an app with a fixed
+// record layout would; mqtt.js is given the same text with the digits replaced).
+const TEMPLATE = new Uint8Array(PAYLOAD.length);
+for (let i = 0; i < PAYLOAD.length; i++) TEMPLATE[i] = PAYLOAD.charCodeAt(i);
 let h: SecureStream<Run> | undefined;
 
 export function open(): void {
@@ -27,9 +31,9 @@ export function open(): void {
     },
     tx(h, _ord, buf, out) {
       let seq = h.opaque.sent;
-      for (let i = 0; i < PAYLOAD.length; i++) buf[i] = PAYLOAD.charCodeAt(i);
+      buf.set(TEMPLATE);
       for (let i = 23; i >= 18; i--, seq = (seq / 10) | 0) buf[i] = 48 + (seq % 10);
-      out.len = PAYLOAD.length;
+      out.len = TEMPLATE.length;
       out.flags = LWSSS_FLAG_SOM | LWSSS_FLAG_EOM;
       return LWSSSSRET_OK;
     },
