@@ -204,9 +204,9 @@ async function telemetryFigures() {
   const { certs } = await import("../test/support/servers.js");
   const { startBroker } = await import("../test/device/mqtt/support.js");
   const mqtt = (await import("mqtt")).default;
-  const N = 2000, WINDOW = 8, HEAP_N = 10000, TOPIC = "field/7/readings";
+  const N = 2000, WINDOW = 8, HEAP_N = 10000, OUTAGE_N = 1000, TOPIC = "field/7/readings";
   const PAYLOAD = '{"unit":"7","seq":000000,"t":21.97,"h":49.46,"dropped":0}';
-  const broker = await startBroker();
+  let broker = await startBroker();
   const policy = JSON.stringify({
     release: "bench", product: "field-tls-firmware", "schema-version": 1,
     retry: [{ quick: { backoff: [100], conceal: 5, jitterpc: 1 } }],
@@ -237,7 +237,16 @@ async function telemetryFigures() {
   });
   const MOD = "test/device/ss/qos1-bench";
   const heap = async () => (await sim.crank(`gc();`)).meter.currentHeapCount;
-  let device, perMessage, heapFigures;
+  let device, perMessage, heapFigures, outageFigures, calls;
+  // A count that has stopped moving for 500 ms (what a broker received once the device has sent all it kept).
+  const settled = async (count) => {
+    let last = -1, since = Date.now();
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 50));
+      const now = count();
+      if (now !== last) { last = now; since = Date.now(); } else if (Date.now() - since >= 500) return now;
+    }
+  };
   try {
     await sim.crank(`importNow("${MOD}"); gc();`);
     const base = await heap();
@@ -250,12 +259,14 @@ async function telemetryFigures() {
     const opened = await heap();
     done = traced(`bench: done ${N}`);
     compute = 0;
+    const callsBefore = [...sim.calls.values()].reduce((a, b) => a + b, 0);
     counting = true;
     const t0 = process.hrtime.bigint();
     await sim.crank(`importNow("${MOD}").go(${N}, ${WINDOW});`);
     await done;
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     counting = false;
+    calls = ([...sim.calls.values()].reduce((a, b) => a + b, 0) - callsBefore) / N;
     device = N / (ms / 1000);
     perMessage = compute / N;
     done = traced(`bench: done ${HEAP_N}`, 120000);
@@ -264,6 +275,20 @@ async function telemetryFigures() {
     await done;
     const after = await heap();
     heapFigures = { stream: opened - base, before, after };
+    // An outage that overflows the outbox: the broker goes, OUTAGE_N readings are queued, it comes back on its port.
+    const down = traced("bench: disconnected");
+    await broker.close();
+    await down;
+    const beforeOutage = await heap();
+    await sim.crank(`importNow("${MOD}").queue(${OUTAGE_N});`);
+    const queuedHeap = await heap();
+    const back = traced("bench: connected");
+    broker = await startBroker({ port: broker.port });
+    await back;
+    const delivered = await settled(() => broker.log.publishes.length);
+    const seqs = broker.log.publishes.map((p) => Number(/"seq":(\d+)/.exec(p.payload)?.[1]));
+    const inOrder = seqs.every((v, i) => v === OUTAGE_N - delivered + i);
+    outageFigures = { before: beforeOutage, queued: queuedHeap, after: await heap(), delivered, inOrder };
     await sim.crank(`importNow("${MOD}").close();`);
   } finally {
     XsWorker.prototype.command = command;
@@ -297,6 +322,10 @@ async function telemetryFigures() {
   console.log(`  XS compute per published message  ${perMessage.toFixed(0)}  (every crank of the timed run: ss, mqtt, PUBACK, the TLS socket's JS)`);
   console.log(`  heap per open stream              ${heapFigures.stream} slots (connected, after gc, over the module loaded)`);
   console.log(`  heap over ${HEAP_N} messages         ${heapFigures.before} before, ${heapFigures.after} after gc  (growth ${heapFigures.after - heapFigures.before}; a bare gc crank adds 1)`);
+  console.log(`  host calls per published message  ${calls.toFixed(2)}  (the simulator's bridge: socket reads and writes, TLS records, timers)`);
+  const o = outageFigures;
+  console.log(`  outage: ${OUTAGE_N} readings queued with the broker down, ${o.delivered} delivered after it came back (the newest, in order: ${o.inOrder ? "yes" : "NO"}); the full outbox dropped the other ${OUTAGE_N - o.delivered}`);
+  console.log(`  heap over the outage              ${heapFigures.after} connected, ${o.before} disconnected, ${o.queued} with the outbox full, ${o.after} connected again  (growth ${o.after - heapFigures.after})`);
 }
 
 if (wanted("telemetry")) await telemetryFigures();

@@ -791,7 +791,9 @@ export class MQTTClient {
       trace(`${this.#tag}: renewing ${this.#resubscribeCount} subscriptions (the session was not kept)\n`);
       return true;
     }
-    for (const r of this.#requests) {
+    const requests = this.#requests;
+    for (let i = 0; i < MAX_REQUESTS; i++) {
+      const r = requests[i];
       if (!r || r.sent) continue;
       r.sent = true;
       this.#txLength = r.kind === SUBSCRIBE_TYPE

@@ -1,11 +1,13 @@
 // Device side of bench/run.js's `telemetry qos1` line: one mqtt Secure Stream (the policy in mc/config, stream type
 // "mq") publishing QoS 1 messages as fast as PUBACKs allow, with at most `window` unacknowledged at any time (a new
 // requestTx() per QOS_ACK_REMOTE), so the Node side can compare it with mqtt.js at the same window. Called from
-// cranks: open(), then go(n, window) for each run; traces "bench: connected", "bench: done <n>".
-import { createContext, LWSSSSRET_OK, LWSSSCS_CONNECTED, LWSSSCS_QOS_ACK_REMOTE, LWSSS_FLAG_SOM, LWSSS_FLAG_EOM, type SecureStream } from "ss";
+// cranks: open(), then go(n, window) for each run; traces "bench: connected", "bench: done <n>". For the outage
+// figure, queue(n) takes n readings while the broker is down (traces "bench: disconnected" when it goes): the
+// outbox keeps what fits and drops the oldest; the readings carry seq = 0, 1, ... in the order they were queued.
+import { createContext, LWSSSSRET_OK, LWSSSCS_CONNECTED, LWSSSCS_DISCONNECTED, LWSSSCS_QOS_ACK_REMOTE, LWSSS_FLAG_SOM, LWSSS_FLAG_EOM, type SecureStream } from "ss";
 import { testPolicy } from "./support";
 
-type Run = { n: number; window: number; sent: number; acked: number };
+type Run = { n: number; window: number; sent: number; acked: number; seq: number };
 const PAYLOAD = "{\"unit\":\"7\",\"seq\":000000,\"t\":21.97,\"h\":49.46,\"dropped\":0}"; // 57 bytes, seq patched in
 // The payload's bytes, made once: each tx copies them and patches the six digits of seq (as an app with a fixed
 // record layout would; mqtt.js is given the same text with the digits replaced).
@@ -19,6 +21,7 @@ export function open(): void {
     streamtype: "mq",
     state(h, _src, state) {
       if (state === LWSSSCS_CONNECTED) trace("bench: connected\n");
+      if (state === LWSSSCS_DISCONNECTED) trace("bench: disconnected\n");
       if (state === LWSSSCS_QOS_ACK_REMOTE) {
         const r = h.opaque;
         r.acked++;
@@ -30,14 +33,14 @@ export function open(): void {
       return LWSSSSRET_OK;
     },
     tx(h, _ord, buf, out) {
-      let seq = h.opaque.sent;
+      let seq = h.opaque.seq++;
       buf.set(TEMPLATE);
       for (let i = 23; i >= 18; i--, seq = (seq / 10) | 0) buf[i] = 48 + (seq % 10);
       out.len = TEMPLATE.length;
       out.flags = LWSSS_FLAG_SOM | LWSSS_FLAG_EOM;
       return LWSSSSRET_OK;
     },
-  }, { n: 0, window: 0, sent: 0, acked: 0 });
+  }, { n: 0, window: 0, sent: 0, acked: 0, seq: 0 });
 }
 
 export function go(n: number, window: number): void {
@@ -45,8 +48,16 @@ export function go(n: number, window: number): void {
   r.n = n;
   r.window = window;
   r.acked = 0;
+  r.seq = 0;
   r.sent = Math.min(window, n);
   for (let i = 0; i < r.sent; i++) h!.requestTx();
+}
+
+export function queue(n: number): void {
+  const r = h!.opaque;
+  r.n = -1; // no acknowledgement asks for more, none says done
+  r.seq = 0;
+  for (let i = 0; i < n; i++) h!.requestTx();
 }
 
 export function close(): void {
