@@ -255,6 +255,10 @@ class Mqtt implements Protocol {
     if (this.#pipe !== pipe) return;
     this.#pipe = undefined;
     if (this.#open && !this.#destroyed) {
+      // What the client reported before it let go (a CONNACK, PUBACKs) reaches the owner first, as lws gives each
+      // state when its packet is read: a good CONNACK followed by garbage in the same read is CONNECTED, then lost.
+      if (this.#deliverScheduled) this.#deliver();
+      if (!this.#open || this.#destroyed) return;
       const why = this.#client?.error ? `${this.#client.error.code} ${this.#client.error.message}` : "the mqtt client let go";
       this.#open = false;
       this.#link.fail(why);
