@@ -65,9 +65,10 @@ export function compile() {
 /**
  * Read a manifest and everything it includes: { modules: name -> project path (no extension), config, resources,
  * creation }. Its `platforms` entry for the simulator ("sim", else "...") is read after the rest, so it overrides it.
- * `creation` (XS's memory: heap, chunk, stack) is merged as `config` is, as mcconfig merges it (sim/memory.js).
+ * `creation` (XS's memory: heap, chunk, stack) is merged as `config` is, as mcconfig merges it (sim/memory.js);
+ * `preload` (the modules the SDK runs at build time and keeps in flash) is the union of every manifest's list.
  */
-export function readManifest(file, into = { modules: new Map(), config: {}, resources: new Map(), creation: {} }, seen = new Set()) {
+export function readManifest(file, into = { modules: new Map(), config: {}, resources: new Map(), creation: {}, preload: [] }, seen = new Set()) {
   const full = path.resolve(ROOT, file);
   if (seen.has(full)) return into;
   seen.add(full);
@@ -140,6 +141,7 @@ function readSection(section, dir, into, seen) {
   }
   into.config = merge(into.config, section.config);
   into.creation = merge(into.creation, section.creation);
+  for (const name of [].concat(section.preload ?? [])) if (!into.preload.includes(name)) into.preload.push(name);
 }
 
 const isPlain = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -160,10 +162,13 @@ export class ModuleLoader {
   #resources;
   /** The manifests' merged `creation` block ({} if none). */
   creation;
+  /** The manifests' `preload` lists, merged (module names). */
+  preload;
 
   constructor({ manifest = "manifest.json", config = {}, resources = {} } = {}) {
     const read = readManifest(manifest);
     this.creation = read.creation;
+    this.preload = read.preload;
     this.#modules = read.modules;
     this.#config = merge(read.config, config);
     this.#resources = read.resources;

@@ -6,9 +6,11 @@
 //
 // How xsnap's slot count relates to the SDK's (measured with `npm run budget`, test/support/budget.js, apps/budget):
 // - xsnap holds its built-ins and every loaded module's functions in RAM (about 4,300 slots at boot, more with
-//   modules), where the board has them in flash (the SDK preloads them). So the count is taken relative to a
-//   baseline: the heap after a collection once the device's first module has been imported (its static imports
-//   loaded, its top level run), and the SDK's measured idle runtime (SDK_IDLE_SLOTS) is charged in its place.
+//   modules), where the board has its runtime, the SDK's modules and the manifest's `preload` modules in flash.
+//   So the count is taken relative to a baseline: the heap after a collection once the SDK's modules (the
+//   simulator's host modules, mc/config) and the `preload` list have been imported, before the app's main
+//   (sim/simulator.js); the SDK's measured idle runtime (SDK_IDLE_SLOTS) is charged in its place. The app's main
+//   and every module it loads that is not preloaded are charged, as the board loads them into RAM.
 // - each open TLS connection holds OURS_TLS_CONNECTION_SLOTS in xsnap (device code + hosts/sim/tls.js, a JS
 //   socket), SDK_TLS_CONNECTION_SLOTS on the SDK (its native TLS session included): the session is charged the
 //   difference, so a connection costs in the simulator what it costs on the board. A session still in its
@@ -48,7 +50,7 @@ export function budgetOf(creation, override) {
 }
 
 export class MemoryMeter {
-  /** xsnap's live slots after a collection once the device app is loaded; charges start then. */
+  /** xsnap's live slots after a collection once the SDK's and the preloaded modules are loaded; charges start then. */
   baseline = null;
   /** The last charge (see charge()). */
   last = null;
@@ -71,7 +73,7 @@ export class MemoryMeter {
   report(c) {
     const b = this.budget;
     return [
-      `memory full: slots ${c.slots} of ${b.slots} = ${SDK_IDLE_SLOTS} idle runtime (SDK) + ${c.xs} device (xsnap, live after gc, above the loaded app)` +
+      `memory full: slots ${c.slots} of ${b.slots} = ${SDK_IDLE_SLOTS} idle runtime (SDK) + ${c.xs} device (xsnap, live after gc, above the runtime and the preloaded modules)` +
         ` + ${c.open} TLS sessions x ${TLS_SESSION_SLOTS} + ${c.handshaking} handshaking x ${TLS_HANDSHAKE_SLOTS}`,
       `memory full: chunks ${c.chunks} of ${b.chunks} B = ${SDK_IDLE_CHUNKS} idle runtime (SDK) + ${c.open} TLS sessions x ${TLS_SESSION_CHUNKS}` +
         ` + ${c.handshaking} handshaking x ${TLS_HANDSHAKE_CHUNKS} (other chunks are not metered)`,

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { XsWorker } from "./xsnap.js";
 import { encode, decode } from "./codec.js";
-import { ROOT, ModuleLoader, compile } from "./loader.js";
+import { ROOT, ModuleLoader, compile, HOST_MODULES } from "./loader.js";
 import { installTimers } from "./host-timer.js";
 import { installNet } from "./host-net.js";
 import { installTls } from "./host-tls.js";
@@ -257,6 +257,7 @@ export class Simulator {
         this.#queued.delete(event.key);
         const header = event.build();
         if (!header) continue;
+        if (this.#memory && this.#memory.baseline === null && header.k === "start" && !(await this.#preload())) break;
         let meter, answer;
         try {
           ({ meter, reply: answer } = await this.#worker.command(encode(header)));
@@ -281,17 +282,36 @@ export class Simulator {
   }
 
   /**
+   * Before the app starts (its first `start` crank): load the manifests' `preload` modules, as the SDK does at build
+   * time, and take the memory baseline after a collection. On the board those modules live in flash; the app's
+   * main and every module it imports that is not preloaded are loaded into RAM, so they are charged (sim/memory.js).
+   * false when a preloaded module cannot load (the run aborts with the reason, as mcconfig's build would fail).
+   */
+  async #preload() {
+    // The SDK's own modules (the host modules, mc/config) are in flash on the board too: load them with the preload.
+    const names = JSON.stringify([...Object.keys(HOST_MODULES), "mc/config", ...this.#loader.preload]);
+    const { meter, reply } = await this.#worker.command(encode({
+      k: "eval",
+      source: `for (const name of ${names}) { try { importNow(name); } catch (e) { return "preload " + name + ": " + e; } } gc(); return null;`,
+    }));
+    const problem = decode(reply).header.result ?? decode(reply).header.abort;
+    if (problem) {
+      this.#abort(problem);
+      return false;
+    }
+    this.#memory.baseline = meter.currentHeapCount;
+    return true;
+  }
+
+  /**
    * Charge the memory budget after a crank (sim/memory.js); false when it is exceeded and the run has aborted.
-   * The baseline is taken after the first `start` crank (the app's modules loaded); over budget, a collection
-   * runs and the heap is read again before deciding, as XS collects before it reports memory full.
+   * Over budget, a collection runs and the heap is read again before deciding, as XS collects before it reports
+   * memory full.
    */
   async #charge(meter, header) {
     const m = this.#memory;
     if (this.#closed) return true;
-    if (m.baseline === null) {
-      if (header.k === "start") m.baseline = (await this.#worker.command(encode({ k: "eval", source: "gc();" }))).meter.currentHeapCount;
-      return true;
-    }
+    if (m.baseline === null) return true;
     let charged = m.charge(meter.currentHeapCount);
     if (charged.over) charged = m.charge((await this.#worker.command(encode({ k: "eval", source: "gc();" }))).meter.currentHeapCount);
     m.last = charged;

@@ -21,6 +21,14 @@ test("loader: a resource named without its extension is every file of that name 
   assert.equal([...resources.keys()].sort(), ["ca.der", "ca.key", "ca.pem"]);
 });
 
+test("loader: preload lists are merged through includes, each name once, includes first", () => {
+  const { preload } = readManifest("apps/telemetry/manifest.json");
+  assert.equal(preload.slice(0, 2), ["device/clock", "device/network"], "hosts/esp32's list, from the include");
+  assert.ok(preload.includes("ss") && preload.includes("mqtt/client") && preload.includes("tls/client"));
+  assert.is(new Set(preload).size, preload.length);
+  assert.not.ok(preload.includes("main"), "main is never preloaded");
+});
+
 test("loader: a manifest path whose folder does not exist is refused with the path named", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "manifest-"));
   const file = path.join(dir, "manifest.json");
