@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import { CASES, CASES_DIR, FIXTURES, caseFolders, runCase, expectation, met } from "../support/conformance.js";
 import { parseReport } from "../support/device.js";
 import { certs } from "../support/servers.js";
-import { startBroker } from "../device/mqtt/support.js";
+import { startMosquitto } from "../device/mqtt/mosquitto.js";
 import { Simulator } from "../../sim/simulator.js";
 import { startDevice } from "../../client/tipi-sim.js";
 import { TipiClient } from "../../client/tipi-client.js";
@@ -98,9 +98,10 @@ function listenOn(server, port) {
   });
 }
 
-/** An aedes MQTT broker over TLS on `port` (test/device/mqtt/support.js). */
-function brokerOn(port) {
-  return startBroker({ port });
+/** Debian's mosquitto over TLS on `port` (test/device/mqtt/mosquitto.js), a broker no one here wrote. */
+async function mosquittoOn(port) {
+  const broker = await startMosquitto({ port });
+  return { close: () => broker.stop("SIGTERM") };
 }
 
 /** Our simulator on an app's manifest until idle (or `timeout`). */
@@ -170,12 +171,12 @@ const APPS = [
     ours: () => oursUntilIdle("manifest.json", 15000),
   },
   {
-    // The telemetry app: 20 readings at QoS 1 through the policy's `telemetry` stream to an aedes broker over TLS on
-    // the policy's port (8883); every reading acknowledged, none dropped.
+    // The telemetry app: 20 readings at QoS 1 through the policy's `telemetry` stream to mosquitto over TLS on the
+    // policy's port (8883); every reading acknowledged (a PUBACK from mosquitto), none dropped.
     name: "telemetry",
     folder: "apps/telemetry",
     config: {},
-    servers: { 8883: brokerOn },
+    servers: { 8883: mosquittoOn },
     timeout: 30000,
     finished: (line) => line.startsWith("telemetry: done"),
     report: (run) => {
