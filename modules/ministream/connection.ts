@@ -3,7 +3,7 @@
 // waits, close, coded errors. A tunnel's streams have it (ministream/stream), the plain TCP service connection has
 // it (ministream/tcp), and a server tunnel's service may be anything that has it (a TLSConnection, a TCPConnection,
 // another tunnel's stream). Also the bounded list of pending waits those objects keep.
-import Timer from "timer";
+import { Waits, type Wait } from "waits";
 import { MinistreamError, MS_BAD_ARGUMENT } from "ministream/errors";
 
 /** What a wait is for: "any" change (the default), bytes to read, or room to write. */
@@ -31,11 +31,16 @@ export interface Connection {
 /** At most this many waits pending on one object at once. */
 export const MAX_WAITERS = 4;
 
-type Waiter = { resolve: (result: WaitResult) => void; timer: Timer | undefined; until: WaitFor };
-
-/** The pending waits of one stream-like object: at most MAX_WAITERS, each with its own timeout. */
+/** The pending waits of one stream-like object (modules/waits underneath: one lazily armed timer). */
 export class Waiters {
-  #list: Waiter[] = [];
+  readonly #waits = new Waits<WaitFor, WaitResult>(MAX_WAITERS, (w) => w.resolve("timeout"));
+  #woken: WaitResult = "state";
+  readonly #ends = (w: Wait<WaitFor, WaitResult>): boolean => {
+    const result = this.#woken;
+    if (result !== "state" && w.kind !== "any" && w.kind !== result) return false;
+    w.resolve(result);
+    return true;
+  };
 
   /**
    * A wait for `until`, resolved by wake() or after timeoutMs. `now` is what the object would answer at once
@@ -49,35 +54,14 @@ export class Waiters {
       return Promise.reject(new MinistreamError(MS_BAD_ARGUMENT, `wait for "any", "readable" or "writable", not ${String(until)}`));
     }
     if (now !== undefined) return Promise.resolve(now);
-    if (this.#list.length >= MAX_WAITERS) {
-      return Promise.reject(new MinistreamError(MS_BAD_ARGUMENT, `at most ${MAX_WAITERS} waits at once`));
-    }
-    return new Promise((resolve) => {
-      const waiter: Waiter = { resolve, timer: undefined, until };
-      waiter.timer = Timer.set(() => {
-        waiter.timer = undefined;
-        const i = this.#list.indexOf(waiter);
-        if (i >= 0) this.#list.splice(i, 1);
-        resolve("timeout");
-      }, timeoutMs);
-      this.#list.push(waiter);
-    });
+    return this.#waits.add(until, timeoutMs)
+      ?? Promise.reject(new MinistreamError(MS_BAD_ARGUMENT, `at most ${MAX_WAITERS} waits at once`));
   }
 
-  /** Ends the waits that `result` satisfies ("state" ends all of them). */
-  wake(result: WaitResult): void {
-    const list = this.#list;
-    if (list.length === 0) return;
-    let kept = 0;
-    for (let i = 0; i < list.length; i++) {
-      const w = list[i]!;
-      if (result !== "state" && w.until !== "any" && w.until !== result) {
-        list[kept++] = w;
-        continue;
-      }
-      if (w.timer) Timer.clear(w.timer);
-      w.resolve(result);
-    }
-    list.length = kept;
+  /** Ends the waits that `result` satisfies ("state" ends all of them); `final`: the object is done, no timer is kept. */
+  wake(result: WaitResult, final = false): void {
+    this.#woken = result;
+    this.#waits.settle(this.#ends);
+    if (final) this.#waits.stop();
   }
 }

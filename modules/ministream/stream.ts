@@ -455,7 +455,7 @@ export class MiniStream {
     if (from === next) return;
     if (NEXT[from].indexOf(next) < 0) throw new Error(`ministream: no transition ${from} -> ${next}`);
     this.#state = next;
-    this.#waiters.wake("state");
+    this.#waiters.wake("state", NEXT[next].length === 0);
     this.onChange?.(this);
   }
 

@@ -139,7 +139,7 @@ export class TCPConnection implements Connection {
     this.#clearTimer();
     this.#closeSocket();
     if (this.#state !== "failed") this.#state = "closed";
-    this.#waiters.wake("state");
+    this.#waiters.wake("state", true);
   }
 
   #onWritable(count: number): void {
@@ -182,7 +182,7 @@ export class TCPConnection implements Connection {
       // Everything the peer sent is in the rx ring: release the socket, keep the bytes readable.
       this.#closeSocket();
       this.#state = "closed";
-      this.#waiters.wake("state");
+      this.#waiters.wake("state", true);
     }
   }
 
@@ -205,7 +205,7 @@ export class TCPConnection implements Connection {
     trace(`${this.#tag}: ${this.address}:${this.port} ${error.code} ${error.message}\n`);
     this.#clearTimer();
     this.#closeSocket();
-    this.#waiters.wake("state");
+    this.#waiters.wake("state", true);
   }
 
   #throwIfDone(): void {

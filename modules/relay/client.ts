@@ -605,7 +605,7 @@ export class RelayClient implements LinkOwner {
     if (CLIENT_TRANSITIONS[from].indexOf(next) < 0) throw new Error(`relay: illegal transition ${from} -> ${next}`);
     this.#state = next;
     trace(`${this.#tag}: ${this.host}:${this.port} ${from} -> ${next}${this.#error && next === "failed" ? ` ${this.#error.code}: ${this.#error.message}` : ""}\n`);
-    this.#waiters.wake("state", true);
+    this.#waiters.wake("state", true, CLIENT_TRANSITIONS[next].length === 0);
   }
 
   #fail(error: RelayError) {

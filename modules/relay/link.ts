@@ -9,7 +9,7 @@
 //   online   both sides asked: the relay sent the connect notification, data flows
 //   closed   closed here, by the peer's disconnect, by a refusal (id 0), a timeout, or the end of the connection
 import Ring from "ring";
-import Timer from "timer";
+import { Waits, type Wait } from "waits";
 import { RelayError, RELAY_BAD_ARGUMENT, RELAY_LINK_CLOSED } from "relay/errors";
 
 export type LinkState = "routing" | "waiting" | "online" | "closed";
@@ -25,49 +25,40 @@ export const LINK_TRANSITIONS: Record<LinkState, readonly LinkState[]> = {
 };
 
 const MAX_WAITERS = 4;
-type TimerID = ReturnType<typeof Timer.set>;
-type Waiter<R> = { resolve: (result: R) => void; timer: TimerID | undefined; until: string };
 
-/** Pending waits with their timers: what both the client and its links use. */
+/** Pending waits (modules/waits underneath: one lazily armed timer): what both the client and its links use. */
 export class Waiters<R extends string> {
-  #list: Waiter<R>[] = [];
+  #timeout: R | undefined;
+  readonly #waits = new Waits<string, R>(MAX_WAITERS, (w) => w.resolve(this.#timeout!));
+  #woken: R | undefined;
+  #always = false;
+  readonly #ends = (w: Wait<string, R>): boolean => {
+    if (!this.#always && w.kind !== "any" && w.kind !== this.#woken) return false;
+    w.resolve(this.#woken!);
+    return true;
+  };
 
-  get size(): number { return this.#list.length; }
+  get size(): number { return this.#waits.count; }
 
-  /** A wait for `until` ending with "timeout" after timeoutMs; rejects (RELAY_BAD_ARGUMENT) beyond 4 at once. */
+  /** A wait for `until` ending with `timeout` after timeoutMs; rejects (RELAY_BAD_ARGUMENT) beyond 4 at once. */
   add(timeoutMs: number, until: string, timeout: R): Promise<R> {
     if (typeof timeoutMs !== "number" || !(timeoutMs >= 0)) {
       return Promise.reject(new RelayError(RELAY_BAD_ARGUMENT, "wait wants a timeout in ms >= 0"));
     }
-    if (this.#list.length >= MAX_WAITERS) {
-      return Promise.reject(new RelayError(RELAY_BAD_ARGUMENT, `at most ${MAX_WAITERS} waits at once`));
-    }
-    return new Promise<R>((resolve) => {
-      const waiter: Waiter<R> = { resolve, timer: undefined, until };
-      waiter.timer = Timer.set(() => {
-        waiter.timer = undefined;
-        const i = this.#list.indexOf(waiter);
-        if (i >= 0) this.#list.splice(i, 1);
-        resolve(timeout);
-      }, timeoutMs);
-      this.#list.push(waiter);
-    });
+    this.#timeout = timeout;
+    return this.#waits.add(until, timeoutMs)
+      ?? Promise.reject(new RelayError(RELAY_BAD_ARGUMENT, `at most ${MAX_WAITERS} waits at once`));
   }
 
-  /** Resolves the waits for `result` (and those for "any"); `always` (a state change) resolves every wait. */
-  wake(result: R, always = false): void {
-    const list = this.#list;
-    if (!list.length) return;
-    let kept = 0;
-    for (const w of list) {
-      if (!always && w.until !== "any" && w.until !== result) {
-        list[kept++] = w;
-        continue;
-      }
-      if (w.timer) Timer.clear(w.timer);
-      w.resolve(result);
-    }
-    list.length = kept;
+  /**
+   * Resolves the waits for `result` (and those for "any"); `always` (a state change) resolves every wait; `final`:
+   * the owner is done (no wait will follow), its timer goes too.
+   */
+  wake(result: R, always = false, final = false): void {
+    this.#woken = result;
+    this.#always = always;
+    this.#waits.settle(this.#ends);
+    if (final) this.#waits.stop();
   }
 }
 
@@ -184,7 +175,7 @@ export class RelayLink {
     if (error && !this.#error) this.#error = error;
     trace(`relay: link ${this.#tag} ${from} -> ${next}${error ? ` (${error.code}: ${error.message})` : ""}\n`);
     if (next === "closed") this.#tx.clear();
-    this.#waiters.wake("state", true);
+    this.#waiters.wake("state", true, next === "closed");
   }
 
   /** @internal Takes a received packet's data, all or nothing: false when the rx ring lacks room (the client holds it). */
