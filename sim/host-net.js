@@ -1,11 +1,13 @@
 // Node side of `embedded:io/socket/tcp` and `embedded:io/socket/listener`: real sockets on Node `net`; and of
-// `embedded:io/serial`, a pty or serial device opened by path and carried by the same Connection.
+// `embedded:io/serial`, a pty or serial device opened by path and carried by the same Connection. Simulator only:
+// a listener or a TCP given a `path` uses a filesystem unix socket.
 // Received bytes wait here until the device reads them; past RX_HIGH unread bytes the socket is paused, so a slow
 // device pushes back on its peer through TCP itself. The writable space reported to the device is a fixed send
 // buffer (SEND_SPACE, what the SDK's Linux simulator reports) less the bytes Node has not yet flushed.
 // A peer close, reset or refusal reaches the device as onError() only after the bytes that came before it were
 // read: nothing is dropped.
 
+import fs from "node:fs";
 import net from "node:net";
 import { openSerialPort } from "./serial-port.js";
 
@@ -140,9 +142,9 @@ export function installNet(sim) {
     return c;
   };
 
-  sim.op("tcp.connect", ({ address, port, nodelay }) => {
+  sim.op("tcp.connect", ({ address, port, path, nodelay }) => {
     const id = nextId++;
-    const socket = net.connect({ host: address, port, noDelay: !!nodelay });
+    const socket = path !== undefined ? net.connect({ path }) : net.connect({ host: address, port, noDelay: !!nodelay });
     const c = new Connection(sim, id, socket);
     socket.on("connect", () => {
       c.connected = true;
@@ -181,7 +183,7 @@ export function installNet(sim) {
     c.close();
   });
 
-  sim.op("listener.open", ({ port, address }) => new Promise((resolve, reject) => {
+  sim.op("listener.open", ({ port, address, path }) => new Promise((resolve, reject) => {
     const id = nextId++;
     const server = net.createServer({ pauseOnConnect: false });
     const l = new Listening(sim, id, server);
@@ -198,6 +200,15 @@ export function installNet(sim) {
       sim.release(l);
       reject(new Error(`listener: ${error.code ?? error.message}`));
     });
+    if (path !== undefined) {
+      // a unix socket (simulator only): a socket file left by an earlier listener is replaced, as lws does
+      try { if (fs.statSync(path).isSocket()) fs.unlinkSync(path); } catch { /* none there */ }
+      server.listen(path, () => {
+        listeners.set(id, l);
+        resolve([{ id, port: 0 }]);
+      });
+      return;
+    }
     server.listen(port, address, () => {
       listeners.set(id, l);
       const bound = server.address().port;

@@ -35,6 +35,11 @@ export default class TCP {
       this.#id = from.id;
       this.#remote = { address: from.address, port: from.port };
       call("tcp.adopt", { id: this.#id, nodelay: !!options.nodelay });
+    } else if (options.path !== undefined && options.address === undefined && options.host === undefined) {
+      // Simulator only (not on a board): a filesystem unix socket, as hosts/sim/listener.js `path` serves one.
+      if (typeof options.path !== "string" || options.path.length === 0 || options.path.length > 107) throw new RangeError("invalid path");
+      this.#id = call("tcp.connect", { path: options.path, nodelay: false }).header.id;
+      this.#remote = { address: undefined, port: undefined };
     } else {
       let address = options.address;
       if (address === undefined && typeof options.host === "string" && !rules.tcpHostThrows) {
