@@ -3,10 +3,18 @@
 // real stream from this device's policy (the client never learns endpoints or certificates); its states, rx and
 // metadata go back as CONNSTATE / RX_PAYLOAD frames (ss/serial), its tx comes from the client's TX_PAYLOAD frames.
 //
+// Where it listens: a TCP port (127.0.0.1 by default), or, in the simulator only, a filesystem unix socket (`path`:
+// hosts/sim/listener.js takes it; a board has no such thing, it serves the TIPI link / UART instead). A listen that
+// fails (EADDRINUSE while the previous proxy's socket is still going away) is retried with a bounded backoff.
+//
 // Per connection, allocated once at accept: the input buffer (the longest frame it takes), the output ring, the
-// queue of tx payloads the stream has not taken yet. A client that does not read is closed when its output ring
-// cannot take the next frame; a client that sends faster than its stream takes is not read (TCP backpressure):
-// nothing grows with the traffic.
+// queue of tx payloads the stream has not taken yet, and the last metadata value sent per item. A client that does
+// not read is closed when its output ring cannot take the next frame (stats.closedSlow); a client that sends faster
+// than its stream takes is not read (TCP backpressure), and its tx credit is what STREAMTYPE and TXCR_UPDATE gave,
+// less what was sent: nothing grows with the traffic, one slow client never holds more than its own ring.
+//
+// What goes back besides states and rx: a metadata item of the stream type whose value the peer changed (an h1
+// response header the policy names) is sent as RXPRE_METADATA before the state or rx that follows it.
 //
 // Link states, lws' LPCSPROX_*: WAIT_INITIAL_TX (only STREAMTYPE is taken) -> OPERATIONAL (after CREATE_RESULT ok),
 // or REPORTING_FAIL (CREATE_RESULT `56 00 05 01 00 00 00 00`, the link stays open as lws v4.4.5 keeps it) ->
@@ -15,10 +23,11 @@
 // STREAMTYPE) before the create result, a second STREAMTYPE, DESTROYING from the client.
 import Listener from "embedded:io/socket/listener";
 import TCP from "embedded:io/socket/tcp";
+import Timer from "timer";
 import Ring from "ring";
 import {
   LPCSPROX_WAIT_INITIAL_TX, LPCSPROX_REPORTING_FAIL, LPCSPROX_OPERATIONAL, LPCSPROX_DESTROYED,
-  LWSSS_SER_RXPRE_RX_PAYLOAD, LWSSS_SER_TXPRE_STREAMTYPE, LWSSS_SER_TXPRE_ONWARD_CONNECT, LWSSS_SER_TXPRE_DESTROYING,
+  LWSSS_SER_RXPRE_RX_PAYLOAD, LWSSS_SER_RXPRE_METADATA, LWSSS_SER_TXPRE_STREAMTYPE, LWSSS_SER_TXPRE_ONWARD_CONNECT, LWSSS_SER_TXPRE_DESTROYING,
   LWSSS_SER_TXPRE_TX_PAYLOAD, LWSSS_SER_TXPRE_METADATA, LWSSS_SER_TXPRE_TXCR_UPDATE, LWSSS_SER_TXPRE_TIMEOUT_UPDATE,
   LWSSS_SER_TXPRE_PAYLOAD_LENGTH_HINT, LWSSSSRET_OK, LWSSSSRET_TX_DONT_SEND,
   LWSSSCS_DESTROYING, LWSSS_FLAG_SOM, LWSSS_FLAG_EOM, LWS_SS_MTU, connStateName,
@@ -27,15 +36,22 @@ import type { Context } from "ss";
 import type { SecureStream, TxOut } from "ss/stream";
 import {
   Frame, HEADER, PAYLOAD_AT, NEED_MORE, TIMEOUT_CANCEL, frameLength, decode, describe, metadataNameFits,
-  writeCreateResult, writeConnState, writePayloadHeader, nowUs,
+  writeCreateResult, writeConnState, writePayloadHead, writeMetadata, nowUs,
 } from "ss/serial";
 
 export interface ProxyOptions {
   /** The context whose policy and connectors serve the clients' streams. */
   context: Context;
-  port: number;
+  /** The TCP port (0: any free one; `port` then tells which once listening). */
+  port?: number;
   /** Default 127.0.0.1. */
   address?: string;
+  /** Simulator only: listen on this filesystem unix socket instead of a TCP port (lws' `-i` path). */
+  path?: string;
+  /** Listen attempts before giving up (default 8), the first retry after listenRetryMs (default 100), doubling up
+   * to 2000 ms. */
+  listenTries?: number;
+  listenRetryMs?: number;
   /** Clients at once, at most (default 8; one more is closed at accept). */
   maxClients?: number;
   /** The longest frame a client may send (default PAYLOAD_AT + LWS_SS_MTU + 64). */
@@ -50,6 +66,7 @@ export interface ProxyOptions {
 export interface ProxyStats {
   accepted: number;
   closedBad: number;
+  closedSlow: number;
   framesIn: number;
   framesOut: number;
   bytesIn: number;
@@ -71,6 +88,9 @@ class Client {
   creating = false;
   /** States the stream gave while it was being created (before CREATE_RESULT could go out). */
   early: number[] = [];
+  /** The stream type's metadata names, and the value each had when last sent or received (change detection). */
+  mdNames: readonly string[] = [];
+  mdSeen: (string | undefined)[] = [];
   credit = 0;
   closed = false;
   readonly inBuf: Uint8Array;
@@ -93,8 +113,12 @@ class Client {
 }
 
 export class Proxy {
-  readonly port: number;
-  readonly stats: ProxyStats = { accepted: 0, closedBad: 0, framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
+  /** The port listened on (the one picked when options.port was 0); 0 before listening, or for a `path`. */
+  port = 0;
+  /** Listening now (false while a listen is being retried, and after close()). */
+  listening = false;
+  readonly stats: ProxyStats = { accepted: 0, closedBad: 0, closedSlow: 0, framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
+  readonly #options: ProxyOptions;
   readonly #context: Context;
   readonly #log: (line: string) => void;
   readonly #max: number;
@@ -103,6 +127,9 @@ export class Proxy {
   readonly #txSize: number;
   readonly #clients: Client[] = [];
   #listener: (Listener & Closable) | undefined;
+  #listenTimer: ReturnType<typeof Timer.set> | undefined;
+  #listenTries = 0;
+  #closed = false;
   #serial = 0;
 
   constructor(options: ProxyOptions) {
@@ -112,19 +139,47 @@ export class Proxy {
     this.#inSize = options.inSize ?? PAYLOAD_AT + LWS_SS_MTU + 64;
     this.#outSize = options.outSize ?? 8192;
     this.#txSize = options.txSize ?? 4096;
-    this.port = options.port;
-    this.#listener = new Listener({
-      port: options.port,
-      address: options.address ?? "127.0.0.1",
-      onReadable: (count: number) => {
-        for (let i = 0; i < count; i++) {
-          const from = this.#listener?.read();
-          if (!from) break;
-          this.#accept(from);
-        }
-      },
-    }) as Listener & Closable;
-    this.#log(`ss-proxy: listening on ${options.address ?? "127.0.0.1"}:${options.port}`);
+    this.#options = options;
+    this.#listen();
+  }
+
+  /** Where this proxy listens, for the log: "127.0.0.1:7681" or a socket path. */
+  get where(): string {
+    const o = this.#options;
+    return o.path ?? `${o.address ?? "127.0.0.1"}:${this.port || (o.port ?? 0)}`;
+  }
+
+  #listen(): void {
+    this.#listenTimer = undefined;
+    if (this.#closed) return;
+    const o = this.#options;
+    // `path` is the simulator's extension (hosts/sim/listener.js), not in the SDK's typing: hence `any`.
+    const spec: any = o.path !== undefined ? { path: o.path } : { port: o.port ?? 0, address: o.address ?? "127.0.0.1" };
+    spec.onReadable = (count: number) => {
+      for (let i = 0; i < count; i++) {
+        const from = this.#listener?.read();
+        if (!from) break;
+        this.#accept(from);
+      }
+    };
+    try {
+      const l = new Listener(spec) as Listener & Closable;
+      this.#listener = l;
+      if (o.path === undefined) this.port = l.port || (o.port ?? 0);
+      this.listening = true;
+      this.#log(`ss-proxy: listening on ${this.where}`);
+    } catch (error) {
+      const tries = o.listenTries ?? 8;
+      this.#listenTries++;
+      if (this.#listenTries >= tries) {
+        this.#log(`ss-proxy: cannot listen on ${this.where}: ${String(error)}; gave up after ${tries} attempts`);
+        return;
+      }
+      let ms = (o.listenRetryMs ?? 100) * (1 << (this.#listenTries - 1));
+      if (ms > 2000) ms = 2000;
+      this.#log(`ss-proxy: cannot listen on ${this.where}: ${String(error)}; attempt ${this.#listenTries + 1} of ${tries} in ${ms} ms`);
+      this.#listenTimer = Timer.set(() => this.#listen(), ms);
+    }
   }
 
   /** Client connections open now. */
@@ -132,6 +187,10 @@ export class Proxy {
 
   /** Stop listening and close every client (their streams are destroyed). */
   close(): void {
+    this.#closed = true;
+    this.listening = false;
+    if (this.#listenTimer !== undefined) Timer.clear(this.#listenTimer);
+    this.#listenTimer = undefined;
     const l = this.#listener;
     this.#listener = undefined;
     try { l?.close(); } catch { /* closed */ }
@@ -253,6 +312,7 @@ export class Proxy {
       case LWSSS_SER_TXPRE_METADATA:
         if (!metadataNameFits(buf, at, len)) return this.#bad(c, "metadata name longer than its frame");
         if (!h.setMetadata(f.name, f.text)) return this.#bad(c, `metadata for an unknown name "${f.name}"`);
+        { const i = c.mdNames.indexOf(f.name); if (i >= 0) c.mdSeen[i] = f.text; }
         return;
       case LWSSS_SER_TXPRE_TXCR_UPDATE:
         c.credit += f.value;
@@ -298,6 +358,11 @@ export class Proxy {
     }
     c.h = h;
     c.state = LPCSPROX_OPERATIONAL;
+    const md = type!.metadata;
+    const names: string[] = [];
+    for (let i = 0; i < md.length; i++) names.push(md[i]!.name);
+    c.mdNames = names;
+    c.mdSeen = new Array<string | undefined>(names.length);
     // lws: the stream type, then its rideshare types (none here): ",echo_raw"
     this.#sendCreateOk(c, name);
     const early = c.early;
@@ -316,19 +381,37 @@ export class Proxy {
       c.early.push(state);
       return LWSSSSRET_OK;
     }
+    this.#metadataBack(c);
     const s = c.scratch;
     this.#send(c, s, 0, writeConnState(s, 0, state, 0));
     return LWSSSSRET_OK;
   }
 
+  /** Items whose value changed at the stream's side since last sent (the peer set them): METADATA frames. */
+  #metadataBack(c: Client): void {
+    const h = c.h;
+    if (!h) return;
+    const names = c.mdNames;
+    for (let i = 0; i < names.length && !c.closed; i++) {
+      const v = h.getMetadata(names[i]!);
+      if (v === undefined || v === "" || v === c.mdSeen[i]) continue;
+      c.mdSeen[i] = v;
+      const frame = new Uint8Array(HEADER + 1 + names[i]!.length * 3 + v.length * 3);
+      this.#send(c, frame, 0, writeMetadata(frame, 0, LWSSS_SER_RXPRE_METADATA, names[i]!, v));
+    }
+  }
+
   #rx(c: Client, buf: Uint8Array, len: number, flags: number): number {
     if (c.closed) return LWSSSSRET_OK;
+    this.#metadataBack(c);
+    if (c.closed) return LWSSSSRET_OK;
     if (c.out.free < PAYLOAD_AT + len) {
+      this.stats.closedSlow++;
       this.#drop(c, `client too slow: its output ring (${c.out.capacity}) cannot take ${PAYLOAD_AT + len} more bytes`);
       return LWSSSSRET_OK;
     }
     const s = c.scratch;
-    writePayloadHeader(s, 0, LWSSS_SER_RXPRE_RX_PAYLOAD, flags, 0, nowUs(), len);
+    writePayloadHead(s, 0, LWSSS_SER_RXPRE_RX_PAYLOAD, flags, 0, nowUs(), len);
     c.out.write(s, 0, PAYLOAD_AT);
     c.out.write(buf, 0, len);
     c.credit -= len;
@@ -365,6 +448,7 @@ export class Proxy {
   #send(c: Client, frame: Uint8Array, start: number, end: number): void {
     if (c.closed || end < 0) return;
     if (c.out.free < end - start) {
+      this.stats.closedSlow++;
       this.#drop(c, `client too slow: its output ring (${c.out.capacity}) is full`);
       return;
     }
@@ -385,7 +469,8 @@ export class Proxy {
   }
 }
 
-/** lws_ss_proxy_create(context, bind, port): a proxy for `options.context`'s streams on a TCP port. */
+/** lws_ss_proxy_create(context, bind, port): a proxy for `options.context`'s streams on a TCP port (or, in the
+ * simulator, a unix socket path). */
 export function startProxy(options: ProxyOptions): Proxy {
   return new Proxy(options);
 }

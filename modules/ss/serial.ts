@@ -347,6 +347,22 @@ export function writePayloadHeader(buf: Uint8Array, at: number, prefix: number, 
 }
 
 /**
+ * The same 19-byte header alone, at buf[at, at + PAYLOAD_AT), for a payload of `len` bytes the caller sends after
+ * it from a buffer of its own (the proxy copies header and payload into its output ring separately). The end of
+ * the header, or -1 when the header does not fit buf or the frame could not say `len`.
+ */
+export function writePayloadHead(buf: Uint8Array, at: number, prefix: number, flags: number, latency: number,
+  timestamp: number, len: number): number {
+  const body = PAYLOAD_AT - HEADER + len;
+  if (len < 0 || body > MAX_BODY || at + PAYLOAD_AT > buf.length) return -1;
+  header(buf, at, prefix, body);
+  putU32(buf, at + 3, flags >>> 0);
+  putU32(buf, at + 7, latency >>> 0);
+  putU64(buf, at + 11, timestamp);
+  return at + PAYLOAD_AT;
+}
+
+/**
  * lws_ssproxy_txp_proxy_can_write (proxy-transport.c, LPCSPROX_REPORTING_OK / _FAIL): CREATE_RESULT. ok: result 0,
  * buflen, then "," + each name of `names` joined by ","; failure: result 1, buflen 0, nothing after.
  */

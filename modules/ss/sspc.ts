@@ -1,7 +1,8 @@
 // The proxied Secure Streams client (lws' lib/secure-streams/serialized/client, "sspc", v4.4.5): the same API and
 // callbacks as ss (create(info, opaque) -> a handle with requestTx, clientConnect, setMetadata, ...), but the stream
-// runs at a proxy (ss/proxy, or lws' own) reached over TCP; this side has no policy, no TLS, no endpoints.
-// openContext(config) picks local or proxied by configuration only: `{ policy }` or `{ proxy: { address, port } }`.
+// runs at a proxy (ss/proxy, or lws' own) reached over TCP (or, in the simulator, a unix socket `path`); this side
+// has no policy, no TLS, no endpoints. openContext(config) picks local or proxied by configuration only: `{ policy }`
+// or `{ proxy: { address, port } }`; both give an AppContext whose handles (Handle) take the same callbacks.
 //
 // Each stream is one link to the proxy (lws: one connection per client stream). Link states, lws' LPCSCLI_*:
 // SENDING_INITIAL_TX (connecting, then STREAMTYPE) -> WAITING_CREATE_RESULT -> LOCAL_CONNECTED (create ok; metadata
@@ -11,6 +12,12 @@
 // retry does not repeat it). When the link is lost the app gets DISCONNECTED (if it was connected), the link is
 // retried every `retryMs` (lws: 1 s), and the stream is created again at the proxy; a tx requested meanwhile, or
 // after, connects it onward again. destroy() closes the link without a frame, as lws' client does.
+//
+// Bad input from the proxy (an unknown prefix, a length beyond the input buffer or wrong for its frame, a metadata
+// name longer than its frame, a payload or state before the create result, a second create result, a metadata
+// name beyond the table of `maxMetadata`) closes the link with the reason logged, then the link is retried. The
+// client has no policy, so, as lws' sspc, it takes metadata names the proxy sends, up to that table's size.
+// Memory per stream is fixed at create: the input and rx buffers (inSize), the tx frame (one LWS_SS_MTU payload).
 import {
   LPCSCLI_SENDING_INITIAL_TX, LPCSCLI_WAITING_CREATE_RESULT, LPCSCLI_LOCAL_CONNECTED, LPCSCLI_ONWARD_CONNECT,
   LPCSCLI_OPERATIONAL, LWSSSCS_UNSET, LWSSSCS_CREATING, LWSSSCS_CONNECTED, LWSSSCS_DISCONNECTED, LWSSSCS_DESTROYING,
@@ -25,13 +32,48 @@ import { transition } from "ss/states";
 import { createContext, type Context, type ContextOptions } from "ss";
 import type { Connector, Transport, TxOut } from "ss/protocol";
 import { tcpConnector } from "ss/tcp";
+import TCP from "embedded:io/socket/tcp";
 import {
   Frame, PAYLOAD_AT, NEED_MORE, TIMEOUT_CANCEL, frameLength, decode, describe, writeStreamType, writeEmpty, writeU32,
-  writePayloadHeader, writeMetadata, nowUs,
+  writePayloadHeader, writeMetadata, metadataNameFits, nowUs,
 } from "ss/serial";
 
+/** What app code holds of a stream, local (ss' SecureStream) or proxied (ProxiedStream) alike: lws_ss_* on it. */
+export interface Handle<O> {
+  readonly opaque: O;
+  readonly tag: string;
+  readonly destroyed: boolean;
+  destroy(): void;
+  requestTx(): number;
+  requestTxLen(len: number): number;
+  clientConnect(): number;
+  startTimeout(timeoutMs?: number): void;
+  cancelTimeout(): void;
+  setMetadata(name: string, value: string): boolean;
+  getMetadata(name: string): string | undefined;
+  addPeerTxCredit(add: number): number;
+  getEstPeerTxCredit(): number;
+}
+
+/** lws_ss_info_t for app code that runs either way: callbacks take a Handle. */
+export interface AppInfo<O> {
+  streamtype: string;
+  rx?: (h: Handle<O>, buf: Uint8Array, len: number, flags: number) => number | void;
+  tx?: (h: Handle<O>, ord: number, buf: Uint8Array, out: TxOut) => number | void;
+  state?: (h: Handle<O>, hSrc: null, state: number, ack: number) => number | void;
+  flags?: number;
+}
+
+/** What openContext() gives: ss' Context or a ProxiedContext, used the same way. */
+export interface AppContext {
+  readonly streams: number;
+  create<O>(info: AppInfo<O>, opaque: O): Handle<O>;
+  destroy(): void;
+}
+
 export interface ProxiedOptions {
-  proxy: { address?: string; port: number };
+  /** The proxy: a TCP address (default 127.0.0.1) and port, or (simulator only) a unix socket path. */
+  proxy: { address?: string; port?: number; path?: string };
   /** How a link is opened (default ss/tcp). */
   connector?: Connector;
   /** Wait between link attempts (default 1000 ms, as lws). */
@@ -42,6 +84,8 @@ export interface ProxiedOptions {
   pid?: number;
   /** The longest frame taken from the proxy (default PAYLOAD_AT + 4096). */
   inSize?: number;
+  /** Metadata names a stream keeps (its own and the proxy's), at most (default 16). */
+  maxMetadata?: number;
   log?: (line: string) => void;
 }
 
@@ -73,6 +117,7 @@ export class ProxiedStream<O = unknown> {
   #created = false;
   #dangling = false;
   #destroyed = false;
+  #destroying = false;
   #destroyPending = false;
   #depth = 0;
   #txPending = false;
@@ -108,11 +153,12 @@ export class ProxiedStream<O = unknown> {
   // ---- lws_ss_* API ----
 
   destroy(): void {
-    if (this.#destroyed) return;
+    if (this.#destroyed || this.#destroying) return;
     if (this.#depth > 0) {
       this.#destroyPending = true;
       return;
     }
+    this.#destroying = true; // a DESTROY_ME from the DISCONNECTED below must not destroy twice
     if (this.#dangling) {
       this.#dangling = false;
       this.#deliver(LWSSSCS_DISCONNECTED);
@@ -152,7 +198,11 @@ export class ProxiedStream<O = unknown> {
   }
 
   setMetadata(name: string, value: string): boolean {
-    if (typeof name !== "string" || typeof value !== "string") return false;
+    if (typeof name !== "string" || typeof value !== "string" || name.length === 0) return false;
+    if (!this.#metadata.has(name) && this.#metadata.size >= this.#ctx.maxMetadata) {
+      this.#ctx.log(`${this.tag}: setMetadata("${name}"): ${this.#ctx.maxMetadata} names already (maxMetadata)`);
+      return false;
+    }
     this.#metadata.set(name, value);
     if (this.link >= LPCSCLI_LOCAL_CONNECTED) this.#sendMetadata(name, value);
     return true;
@@ -162,9 +212,10 @@ export class ProxiedStream<O = unknown> {
     return this.#metadata.get(name);
   }
 
-  addPeerTxCredit(n: number): void {
+  addPeerTxCredit(n: number): number {
     this.#credit += n;
     this.#sendU32(LWSSS_SER_TXPRE_TXCR_UPDATE, n);
+    return 0;
   }
 
   getEstPeerTxCredit(): number { return this.#credit; }
@@ -185,7 +236,7 @@ export class ProxiedStream<O = unknown> {
     const { address, port } = this.#ctx.proxy;
     let conn: Transport;
     try {
-      conn = this.#ctx.connector(address, port, {
+      conn = this.#ctx.connector(address, port || 1, {
         connectTimeout: 5000, idleTimeout: 0, rxSize: this.#ctx.inSize, txSize: this.#ctx.inSize, tag: this.tag,
       });
     } catch (error) {
@@ -301,6 +352,10 @@ export class ProxiedStream<O = unknown> {
         return !this.#destroyed && conn === this.#conn;
       }
       case LWSSS_SER_RXPRE_METADATA:
+        if (!metadataNameFits(this.#inBuf, at, len) || f.name.length === 0) return this.#bad("a metadata name longer than its frame");
+        if (!this.#metadata.has(f.name) && this.#metadata.size >= this.#ctx.maxMetadata) {
+          return this.#bad(`metadata for an unknown name "${f.name}" with ${this.#ctx.maxMetadata} names held already`);
+        }
         this.#metadata.set(f.name, f.text);
         return true;
       case LWSSS_SER_RXPRE_TXCR_UPDATE:
@@ -437,19 +492,32 @@ export class ProxiedStream<O = unknown> {
   }
 }
 
-export class ProxiedContext {
-  readonly proxy: { address: string; port: number };
+/** An embedded:io/socket/tcp that connects to a unix socket path instead of its address (simulator only). */
+function pathSocket(path: string): new (options: any) => any {
+  return class extends TCP {
+    // `any`: the host boundary; `path` is the simulator's extension, not in the SDK's typing.
+    constructor(options: any) {
+      super({ ...options, address: undefined, port: undefined, path });
+    }
+  };
+}
+
+export class ProxiedContext implements AppContext {
+  readonly proxy: { address: string; port: number; path: string | undefined };
   readonly connector: Connector;
   readonly retryMs: number;
   readonly credit: number;
   readonly pid: number;
   readonly inSize: number;
+  readonly maxMetadata: number;
   readonly log: (line: string) => void;
   readonly #streams: ProxiedStream<any>[] = [];
 
   constructor(options: ProxiedOptions) {
-    this.proxy = { address: options.proxy.address ?? "127.0.0.1", port: options.proxy.port };
-    this.connector = options.connector ?? tcpConnector();
+    const p = options.proxy;
+    this.proxy = { address: p.address ?? "127.0.0.1", port: p.port ?? 0, path: p.path };
+    this.connector = options.connector ?? (p.path !== undefined ? tcpConnector({ tcp: pathSocket(p.path) }) : tcpConnector());
+    this.maxMetadata = options.maxMetadata ?? 16;
     this.retryMs = options.retryMs ?? 1000;
     this.credit = options.credit ?? 500000000;
     this.pid = options.pid ?? 0;
@@ -481,8 +549,9 @@ export function createProxiedContext(options: ProxiedOptions): ProxiedContext {
 }
 
 /** The same app code either way, chosen by configuration: `{ proxy }` is proxied, `{ policy, ... }` local. */
-export function openContext(config: ProxiedOptions | ContextOptions): Context | ProxiedContext {
+export function openContext(config: ProxiedOptions | ContextOptions): AppContext {
   if ("proxy" in config && config.proxy) return new ProxiedContext(config as ProxiedOptions);
-  return createContext(config as ContextOptions);
+  const local: Context = createContext(config as ContextOptions);
+  return local;
 }
 
