@@ -1,7 +1,7 @@
 // The Secure Streams serialization codec (modules/ss/serial) in XS: every frame of the lws proxy protocol encoded
 // byte for byte as the real lws 4.4.5 proxy and client put them on the wire (the golden frames, each case naming
 // the lws function it follows), and a decoder that tells "need more bytes" from a bad frame. The proxy and the
-// proxied client built on it are unfinished (test/wip/ss-proxy.wip.js, issue 15).
+// proxied client built on it: test/ss-proxy.test.js and test/ss-proxy-bad.test.js.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { runDevice } from "./support/device.js";

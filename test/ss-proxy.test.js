@@ -1,11 +1,16 @@
-// Serialized Secure Streams in XS (modules/ss/serial, proxy, sspc): golden frames of ../shared/peers.md byte for
-// byte (each case names the lws function it follows), then our client through our proxy to real servers on
-// 127.0.0.1: raw echo, h1 GET, the lws failure frame for an unknown type, 10,000 random frames, a proxy restart.
+// The serialized Secure Streams proxy, both ends (modules/ss/proxy, ss/sspc over ss/serial), in XS against real
+// servers on 127.0.0.1: what our client and our proxy put on their links, byte for byte as peers.md records lws
+// 4.4.5 (each case names the lws function it follows), then raw echo, h1 GET with metadata both ways, six streams
+// over one proxy, the lws failure frame, the same app on a local or a proxied context chosen by configuration, a
+// unix socket (simulator only), a listen retried while its port is taken, and a proxy restart.
+import os from "node:os";
+import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as servers from "./support/servers.js";
 import { runDevice } from "./support/device.js";
-import { testPolicy, httpsServer, closedPort } from "./device/ss/servers.js";
+import { httpsServer, closedPort } from "./device/ss/servers.js";
+import { proxyPolicy } from "./device/ss-proxy/policy.js";
 
 const CASES = [
   "golden-streamtype-lws_sspc_txp_tx-LPCSCLI_SENDING_INITIAL_TX",
@@ -17,35 +22,38 @@ const CASES = [
   "golden-rx-payload-payload-at-offset-19",
   "golden-metadata-name-length-name-value",
   "frame-bounds-need-more-vs-bad",
+  "golden-wire-client-lws_sspc_txp_tx-STREAMTYPE-ONWARD_CONNECT-TX_PAYLOAD",
+  "golden-wire-proxy-lws_ssproxy_txp_proxy_can_write-CREATE_RESULT-CONNSTATE-RX_PAYLOAD",
   "proxied-raw-echo",
-  "proxied-h1-get",
+  "proxied-h1-get-with-metadata-both-ways",
+  "many-streams-over-one-proxy",
   "unknown-streamtype-gets-the-lws-failure-frame",
-  "10000-random-frames-leave-the-proxy-serving",
-  "proxy-restart-gives-disconnected-then-a-clean-reconnect",
   "open-context-chooses-by-configuration",
-  "bench-bytes-and-compute-per-payload-byte",
+  "unix-socket-proxy-in-the-simulator",
+  "listen-retries-with-a-bounded-backoff-while-the-port-is-taken",
+  "proxy-restart-gives-disconnected-then-a-clean-reconnect",
 ];
 
 const echo = await servers.tlsEcho();
 const https = await httpsServer();
 const refused = await closedPort();
-const proxyPort = await closedPort();
-const proxyPort2 = await closedPort();
+const unixPath = path.join(os.tmpdir(), `ss-proxy-${process.pid}.sock`);
 let report;
 try {
   report = await runDevice("test/device/ss-proxy/proxy", {
     manifest: "test/device/ss-proxy/manifest.json", timeout: 120000,
     config: {
-      policy: testPolicy({ echo: echo.port, reply: refused, https: https.port, refused, rogue: refused, silent: refused,
+      policy: proxyPolicy({ echo: echo.port, reply: refused, https: https.port, refused, rogue: refused, silent: refused,
         bad: refused, tcp: refused }),
-      proxyPort, proxyPort2,
+      proxyPort: await closedPort(), proxyPort2: await closedPort(), fakePort: await closedPort(),
+      busyPort: await closedPort(), unixPath,
     },
   });
 } finally {
   await echo.close();
   await https.close();
 }
-for (const line of report.traces) if (/^(states|fuzz|bench)/.test(line)) console.log(line);
+for (const line of report.traces) if (process.env.SS_TRACE || /^(states|not ok)/.test(line)) console.log(line);
 
 test("ss-proxy: the device suite ran to the end without an abort, every case once, in order", () => {
   assert.is(report.aborted, null);
@@ -61,7 +69,7 @@ for (const name of CASES) {
   });
 }
 
-test("ss-proxy: every proxied stream was destroyed", () => {
+test("ss-proxy: every stream at the proxy was destroyed", () => {
   assert.ok(report.traces.includes("streams left 0"), "streams left");
 });
 
