@@ -329,3 +329,5 @@ async function telemetryFigures() {
 }
 
 if (wanted("telemetry")) await telemetryFigures();
+
+if (wanted("ss-proxy")) await (await import("./ss-proxy.js")).ssProxyFigures();
