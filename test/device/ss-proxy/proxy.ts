@@ -1,6 +1,7 @@
 // Serialized Secure Streams (ss/serial, ss/proxy, ss/sspc) in XS: golden frames from ../shared/peers.md byte for
 // byte (the codec alone, then what our client and our proxy actually put on their links), then our client through
-// our proxy to real servers on 127.0.0.1: raw echo, h1 GET with metadata both ways, many streams at once, the lws
+// our proxy to real servers on 127.0.0.1: raw echo, h1 GET with metadata both ways, mqtt publish and subscribe
+// through aedes (the same states and rx as on a local context), many streams at once, the lws
 // failure frame, the same app code on a local or a proxied context, a unix socket (simulator), a listen retried
 // while its port is taken, a proxy restart. test/ss-proxy.test.js starts the servers and gives the policy and
 // ports in mc/config; `only: "serial"` runs the codec cases alone (test/ss-serial.test.js). Reports
@@ -21,7 +22,7 @@ import {
 } from "ss/serial";
 import { Recorder, Pattern, run, runAsync, check, equal, sleep } from "../ss/support";
 import { hex as bytes } from "../common/check";
-import { FakeProxy, echoApp, hexOf, rawLink, opened, readN, closedByPeer } from "./support";
+import { FakeProxy, echoApp, mqttApp, hexOf, rawLink, opened, readN, closedByPeer } from "./support";
 
 const cfg = config as unknown as {
   policy: string; proxyPort: number; proxyPort2: number; fakePort: number; busyPort: number; unixPath: string;
@@ -232,6 +233,20 @@ async function main(): Promise<void> {
     equal(r.rxBytes, 5000, "body bytes (the server wants the X-Unit the client set)");
     equal(r.badByte, -1, "first wrong byte");
     equal(ctype(), "application/x-field", "the response header came back as METADATA");
+  });
+
+  await runAsync("proxied-mqtt-publish-and-subscribe-as-local", async () => {
+    const viaProxy = mqttApp(ctx, "mq", 5);
+    await viaProxy.r.until("DESTROYING", 20000);
+    const direct = mqttApp(local, "mq", 5);
+    await direct.r.until("DESTROYING", 20000);
+    trace(`states proxied mqtt: ${viaProxy.r.sequence()} rx ${viaProxy.got.join(", ")}\n`);
+    const want = [0, 1, 2, 3, 4].map((i) => `proxied/readings reading ${i}`).join(", ");
+    equal(viaProxy.got.join(", "), want, "proxied: the readings came back from the broker, in order, with their topic");
+    equal(direct.got.join(", "), want, "local: the readings came back from the broker, in order, with their topic");
+    equal(viaProxy.r.sequence(), direct.r.sequence(), "the same states through the proxy as locally");
+    equal(viaProxy.r.rx.join(" "), direct.r.rx.join(" "), "the same rx chunks and flags");
+    equal(viaProxy.r.states.filter((s) => s === "QOS_ACK_REMOTE").length, 5, "a QOS_ACK_REMOTE per reading");
   });
 
   await runAsync("many-streams-over-one-proxy", async () => {

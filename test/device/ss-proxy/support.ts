@@ -1,9 +1,12 @@
 // What the serialized Secure Streams device tests share: a raw link to a proxy (bytes in, bytes out, no codec), a
 // fake proxy that accepts our client's links and answers with bytes the case chooses (its own Listener), a
-// 32-bit-safe PRNG for the fuzz, and the echo app written once against the Handle every context gives.
+// 32-bit-safe PRNG for the fuzz, and the echo and mqtt apps written once against the Handle every context gives.
 import Listener from "embedded:io/socket/listener";
 import TCP from "embedded:io/socket/tcp";
-import { LWSSSSRET_OK, LWSSSSRET_DESTROY_ME, LWSSSCS_CREATING, LWSSSCS_CONNECTED } from "ss";
+import {
+  LWSSSSRET_OK, LWSSSSRET_DESTROY_ME, LWSSSCS_CREATING, LWSSSCS_CONNECTED, LWSSSCS_QOS_ACK_REMOTE, LWSSS_FLAG_SOM,
+  LWSSS_FLAG_EOM,
+} from "ss";
 import type { AppContext, Handle } from "ss/sspc";
 import type { Transport } from "ss/protocol";
 import { tcpConnector } from "ss/tcp";
@@ -173,4 +176,40 @@ export function echoApp(ctx: AppContext, streamtype: string, total: number): Rec
     },
   }, r);
   return r;
+}
+
+/**
+ * The mqtt app, written once against Handle: at CONNECTED it publishes `count` readings ("reading <i>") one after
+ * another, each after the QOS_ACK_REMOTE of the one before; the stream type subscribes to its own topic, so each
+ * comes back as rx (its topic in the "topic" metadata). Destroys itself when all came back. `got` lists the rx
+ * payloads with their topics, in order.
+ */
+export function mqttApp(ctx: AppContext, streamtype: string, count: number): { r: Recorder; got: string[] } {
+  const r = new Recorder();
+  const got: string[] = [];
+  let sent = 0;
+  ctx.create<Recorder>({
+    streamtype,
+    state(h: Handle<Recorder>, _src, state) {
+      h.opaque.state(state);
+      if (state === LWSSSCS_CREATING) return h.clientConnect();
+      if ((state === LWSSSCS_CONNECTED || state === LWSSSCS_QOS_ACK_REMOTE) && sent < count) return h.requestTx();
+      return LWSSSSRET_OK;
+    },
+    tx(_h: Handle<Recorder>, _ord, buf, out) {
+      const text = `reading ${sent++}`;
+      for (let i = 0; i < text.length; i++) buf[i] = text.charCodeAt(i);
+      out.len = text.length;
+      out.flags = LWSSS_FLAG_SOM | LWSSS_FLAG_EOM;
+      return LWSSSSRET_OK;
+    },
+    rx(h: Handle<Recorder>, buf, len, flags) {
+      h.opaque.received(buf, len, flags);
+      let text = "";
+      for (let i = 0; i < len; i++) text += String.fromCharCode(buf[i]!);
+      got.push(`${h.getMetadata("topic") ?? "?"} ${text}`);
+      return got.length >= count ? LWSSSSRET_DESTROY_ME : LWSSSSRET_OK;
+    },
+  }, r);
+  return { r, got };
 }
