@@ -4,6 +4,8 @@
 // it (Simulator option `device: { clock: "unset" }`); by default it reads the host's time.
 import { call, setClockOffset, hostNow } from "sim:bridge";
 
+const BOOT = hostNow();
+
 const Time = {
   set(seconds) {
     if (typeof seconds !== "number" || !Number.isFinite(seconds)) throw new TypeError("time: seconds required");
@@ -13,8 +15,8 @@ const Time = {
   set timezone(_value) {},
   get dst() { return 0; },
   set dst(_value) {},
-  /** Milliseconds on a counter that setting the clock does not move. */
-  get ticks() { return hostNow(); },
+  /** Milliseconds since the device started, on a counter that setting the clock does not move (as a board's). */
+  get ticks() { return hostNow() - BOOT; },
   delta(start, end) { return (end === undefined ? this.ticks : end) - start; },
 };
 Object.freeze(Time);
