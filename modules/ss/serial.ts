@@ -31,6 +31,7 @@
 // Bounded: frameLength() refuses a frame longer than the reader's buffer ("a length beyond the buffer"), a prefix
 // not of the reading direction, and a fixed-size body with the wrong length, before a byte of the body is needed;
 // NEED_MORE (0) and a refusal (< 0, with a reason) are distinct.
+import Time from "time";
 import {
   LWSSS_SER_RXPRE_RX_PAYLOAD, LWSSS_SER_RXPRE_CREATE_RESULT, LWSSS_SER_RXPRE_CONNSTATE, LWSSS_SER_RXPRE_TXCR_UPDATE,
   LWSSS_SER_RXPRE_METADATA, LWSSS_SER_RXPRE_PERF, LWSSS_SER_TXPRE_STREAMTYPE, LWSSS_SER_TXPRE_ONWARD_CONNECT,
@@ -401,7 +402,10 @@ export function writeMetadata(buf: Uint8Array, at: number, prefix: number, name:
   return putUtf8(buf, v, value);
 }
 
-/** A monotonic µs clock for the payload timestamps (lws: CLOCK_MONOTONIC µs). */
+/**
+ * The payload timestamps' clock, as lws' (CLOCK_MONOTONIC µs): Time.ticks, milliseconds that setting the clock
+ * does not move, in µs. (lws' proxy takes a client's timestamp from its own clock for a transit time it keeps.)
+ */
 export function nowUs(): number {
-  return Date.now() * 1000;
+  return Time.ticks * 1000;
 }
