@@ -14,8 +14,13 @@ await run(suites, { bail: false });
 
 const open = process._getActiveHandles().filter((h) => h !== process.stdin && h !== process.stdout && h !== process.stderr);
 if (open.length) {
-  const kinds = new Map();
-  for (const h of open) kinds.set(h.constructor?.name ?? typeof h, (kinds.get(h.constructor?.name ?? typeof h) ?? 0) + 1);
-  console.log(`test/run.js: still open after the last test: ${[...kinds].map(([k, n]) => `${n} ${k}`).join(", ")}`);
+  const describe = (h) => {
+    const kind = h.constructor?.name ?? typeof h;
+    if (kind === "ChildProcess") return `ChildProcess ${h.spawnfile} ${h.spawnargs?.slice(1).join(" ") ?? ""} (pid ${h.pid})`;
+    if (kind === "Socket") return `Socket ${h.localAddress ?? ""}:${h.localPort ?? ""} -> ${h.remoteAddress ?? ""}:${h.remotePort ?? ""}`;
+    if (kind === "Server") return `Server ${JSON.stringify(h.address?.())}`;
+    return kind;
+  };
+  console.log(`test/run.js: still open after the last test: ${open.map(describe).join("; ")}`);
 }
 process.exit(process.exitCode ?? 0);

@@ -58,10 +58,12 @@ test("refusal: a device without its CA resource keeps serving; every open fails 
 
 test("refusal: a write the server never takes answers [0] after writeTimeout and closes the handle", async () => {
   // A second device with a short writeTimeout; the server stops reading, so the device's send path fills up.
+  const accepted = new Set();
   const server = tls.createServer({ cert: chain, key: S.certs.serverKey }, (socket) => {
     socket.pause();
     socket.on("error", () => {});
   });
+  server.on("connection", (socket) => accepted.add(socket)); // paused sockets never see the device's close
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const slow = await tipiDevice({ tipi: { writeTimeout: 300 }, echo: false });
   try {
@@ -76,6 +78,7 @@ test("refusal: a write the server never takes answers [0] after writeTimeout and
     slow.healthy();
   } finally {
     await slow.close();
+    for (const socket of accepted) socket.destroy();
     server.close();
   }
 });
