@@ -13,8 +13,9 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Simulator } from "../../sim/simulator.js";
 import { startMitm, framesOf, describe, shape, checkRawLife } from "./wire.js";
+import { readExamplePolicies } from "./policies.js";
 
-const USAGE = `usage: node tools/lws-interop/run.js [--lws DIR] [--payload TEXT] [--verbose]      (npm run interop:lws)
+const USAGE = `usage: node tools/lws-interop/run.js [--lws DIR] [--lws-src SRC] [--payload TEXT] [--verbose]   (interop:lws)
 DIR (or env LWS_INTEROP_DIR) holds the lws v4.4.5 programs: DIR/prog/ssproxy and DIR/prog/sspc-client (or
 DIR/ssproxy, DIR/sspc-client). Starts a TLS echo and an HTTPS server on 127.0.0.1 (fixture certificates), one
 policy for both proxies (echo_raw: raw over TLS; get_h1: h1 GET over TLS), then:
@@ -22,7 +23,8 @@ policy for both proxies (echo_raw: raw over TLS; get_h1: h1 GET over TLS), then:
   2. lws' sspc-client -> our proxy (in XS): echo_raw over TCP and over a unix socket, get_h1 over TCP;
   reference: lws' sspc-client -> lws' ssproxy, echo_raw and get_h1 over TCP.
 A MITM (127.0.0.1) records every TCP link; each raw life is held against ../shared/peers.md's table and against
-the lws-to-lws reference. --verbose prints the lws programs' output and the device log.
+the lws-to-lws reference. With lws' source tree at SRC (default DIR/src), its example policies (peers.md's list)
+are loaded, unchanged, by our policy parser in XS. --verbose prints the lws programs' output and the device log.
 Exit: 0 every check passed; 1 a check failed; 2 the lws programs are not there; 64 bad usage.`;
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -30,11 +32,12 @@ const CERTS = path.join(ROOT, "test/fixtures/certs");
 const cert = (name) => fs.readFileSync(path.join(CERTS, name));
 
 function parseArgs(argv) {
-  const o = { lws: process.env.LWS_INTEROP_DIR, payload: "hello from field-tls-firmware", verbose: false };
+  const o = { lws: process.env.LWS_INTEROP_DIR, src: undefined, payload: "hello from field-tls-firmware", verbose: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => { if (i + 1 >= argv.length) throw new Error(`${a} needs a value`); return argv[++i]; };
     if (a === "--lws") o.lws = value();
+    else if (a === "--lws-src") o.src = value();
     else if (a === "--payload") o.payload = value();
     else if (a === "--verbose" || a === "-v") o.verbose = true;
     else if (a === "--help" || a === "-h") { console.log(USAGE); process.exit(0); }
@@ -215,6 +218,33 @@ function compareShapes(a, b) {
 
 // ---- main ------------------------------------------------------------------------------------------------------
 
+/** lws' example policies through our parser, in XS: each must load, unchanged. */
+async function examplePolicies(src) {
+  if (!fs.existsSync(src)) {
+    console.log(`\n(no lws source tree at ${src}: its example policies were not loaded; --lws-src SRC)`);
+    return;
+  }
+  console.log(`\n== lws' example policies (${src}) through ss/policy in XS`);
+  const sim = await Simulator.start({ manifest: "test/device/ss/manifest.json" });
+  try {
+    for (const { file, text, error } of readExamplePolicies(src)) {
+      if (error) {
+        check(`policy ${file}`, false, error);
+        continue;
+      }
+      const { result } = await sim.crank(`
+        try {
+          const p = importNow("ss/policy").parsePolicy(${JSON.stringify(text)}, { log() {} });
+          return { streams: p.streams.map((t) => t.name + ":" + t.protocol), ignored: p.ignored.length };
+        } catch (e) { return { error: String(e) }; }`);
+      check(`policy ${file}`, !result.error,
+        result.error ?? `${result.streams.length} stream types (${result.streams.join(", ")}), ${result.ignored} fields ignored and logged`);
+    }
+  } finally {
+    await sim.close();
+  }
+}
+
 async function main() {
   let o;
   try { o = parseArgs(process.argv.slice(2)); } catch (e) { console.error(`${e.message}\n\n${USAGE}`); return 64; }
@@ -338,6 +368,7 @@ async function main() {
     check("direction 1 get_h1 proxy frames vs lws<->lws (first transaction)", g0.length > 0 && h1a.length === 0, h1a.join("; "));
     check("direction 2 get_h1 proxy frames vs lws<->lws (first transaction)", g0.length > 0 && h1b.length === 0, h1b.join("; "));
     console.log(`\nHTTPS server: ${web.requests.length} requests (${[...new Set(web.requests)].join(", ")})`);
+    await examplePolicies(o.src ?? path.join(o.lws, "src"));
   } catch (e) {
     check("run", false, e.stack ?? String(e));
   } finally {
