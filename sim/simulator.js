@@ -87,6 +87,7 @@ export class Simulator {
       const config = relay ? { ...options.config, relay: { host: relay.host, port: relay.port, key: relay.keyHex, ...options.config?.relay } } : options.config;
       const sim = new Simulator({ ...options, config });
       sim.relay = relay;
+      Simulator.running.set(sim, new Error("started here").stack.split("\n").slice(2, 6).join("\n"));
       await sim.#boot();
       return sim;
     } catch (error) {
@@ -94,6 +95,9 @@ export class Simulator {
       throw error;
     }
   }
+
+  /** Simulators started and not yet closed, each with where it was started (test/run.js names the ones left). */
+  static running = new Map();
 
   /** The embedded relay (options.relay), or null. */
   relay = null;
@@ -213,6 +217,7 @@ export class Simulator {
   async close() {
     if (this.#closed) return;
     this.#closed = true;
+    Simulator.running.delete(this);
     for (const handle of this.#live) handle.dispose?.();
     this.#live.clear();
     await this.#worker.close();

@@ -6,12 +6,14 @@
 //   node test/run.js [pattern]        (default: every file ending in .test.js)
 import { parse } from "uvu/parse";
 import { run } from "uvu/run";
+import { Simulator } from "../sim/simulator.js";
 
 const pattern = process.argv[2] ?? "\\.test\\.js$";
 process.env.FORCE_COLOR ??= "1";
 const { suites } = await parse("test", pattern, { cwd: process.cwd() });
 await run(suites, { bail: false });
 
+await new Promise((resolve) => setTimeout(resolve, 100)); // a worker that just exited releases its handle after its exit event
 const open = process._getActiveHandles().filter((h) => h !== process.stdin && h !== process.stdout && h !== process.stderr);
 if (open.length) {
   const describe = (h) => {
@@ -23,4 +25,5 @@ if (open.length) {
   };
   console.log(`test/run.js: still open after the last test: ${open.map(describe).join("; ")}`);
 }
+for (const where of Simulator.running.values()) console.log(`test/run.js: a simulator was not closed; started\n${where}`);
 process.exit(process.exitCode ?? 0);
