@@ -3,13 +3,10 @@
 // waits, close, coded errors. A tunnel's streams have it (ministream/stream), the plain TCP service connection has
 // it (ministream/tcp), and a server tunnel's service may be anything that has it (a TLSConnection, a TCPConnection,
 // another tunnel's stream). Also the bounded list of pending waits those objects keep.
-import { Waits, type Wait } from "waits";
+import { ConnectionWaits, type WaitFor, type WaitResult } from "waits";
 import { MinistreamError, MS_BAD_ARGUMENT } from "ministream/errors";
 
-/** What a wait is for: "any" change (the default), bytes to read, or room to write. */
-export type WaitFor = "any" | "readable" | "writable";
-/** Why a wait ended. */
-export type WaitResult = "readable" | "writable" | "state" | "timeout";
+export type { WaitFor, WaitResult } from "waits";
 
 /**
  * The shape a server tunnel's service connection must have (TLSConnection has it). `state` is "open" once up;
@@ -33,14 +30,7 @@ export const MAX_WAITERS = 4;
 
 /** The pending waits of one stream-like object (modules/waits underneath: one lazily armed timer). */
 export class Waiters {
-  readonly #waits = new Waits<WaitFor, WaitResult>(MAX_WAITERS, (w) => w.resolve("timeout"));
-  #woken: WaitResult = "state";
-  readonly #ends = (w: Wait<WaitFor, WaitResult>): boolean => {
-    const result = this.#woken;
-    if (result !== "state" && w.kind !== "any" && w.kind !== result) return false;
-    w.resolve(result);
-    return true;
-  };
+  readonly #waits = new ConnectionWaits(MAX_WAITERS);
 
   /**
    * A wait for `until`, resolved by wake() or after timeoutMs. `now` is what the object would answer at once
@@ -60,8 +50,7 @@ export class Waiters {
 
   /** Ends the waits that `result` satisfies ("state" ends all of them); `final`: the object is done, no timer is kept. */
   wake(result: WaitResult, final = false): void {
-    this.#woken = result;
-    this.#waits.settle(this.#ends);
+    this.#waits.wake(result);
     if (final) this.#waits.stop();
   }
 }

@@ -11,7 +11,9 @@
 // counts the socket reported, a peer close reported twice counts once, and every wait has a timeout.
 import Ring from "ring";
 import Timer from "timer";
-import { Waits, type Wait } from "waits";
+import { ConnectionWaits, type WaitFor, type WaitResult } from "waits";
+
+export type { WaitFor, WaitResult } from "waits";
 import TCP from "embedded:io/socket/tcp";
 import UDP from "embedded:io/socket/udp";
 import TLSSocket from "embedded:io/socket/tcp/tls";
@@ -48,7 +50,6 @@ export type ConnectOptions = Providers & {
 };
 
 export type State = "resolving" | "connecting" | "open" | "closed" | "failed";
-export type WaitResult = "readable" | "writable" | "state" | "timeout";
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/;
@@ -64,8 +65,6 @@ function positiveInteger(value: unknown, fallback: number, name: string, min = 1
 }
 
 type TimerID = ReturnType<typeof Timer.set>;
-/** What a wait is for: "any" change (the default), bytes to read, or room in the tx ring. */
-export type WaitFor = "any" | "readable" | "writable";
 
 export class TLSConnection {
   readonly host: string;
@@ -83,7 +82,7 @@ export class TLSConnection {
   #socketWritable = 0;
   #connectTimer: TimerID | undefined;
   #idleTimer: TimerID | undefined;
-  readonly #waits = new Waits<WaitFor, WaitResult>(MAX_WAITERS, (w: Wait<WaitFor, WaitResult>) => w.resolve("timeout"));
+  readonly #waits = new ConnectionWaits(MAX_WAITERS);
   #tag: string;
 
   constructor(host: string, port: number, options: ConnectOptions = {}) {
@@ -365,18 +364,8 @@ export class TLSConnection {
 
   /** End the waits `result` is for: a state change or the timeout ends any wait, "readable"/"writable" their own. */
   #wake(result: WaitResult) {
-    if (this.#waits.count === 0) return;
-    this.#woken = result;
-    this.#waits.settle(this.#ends);
+    this.#waits.wake(result);
   }
-
-  #woken: WaitResult = "state";
-  readonly #ends = (w: Wait<WaitFor, WaitResult>): boolean => {
-    const result = this.#woken;
-    if (result !== "state" && w.kind !== "any" && w.kind !== result) return false;
-    w.resolve(result);
-    return true;
-  };
 }
 
 /** Start a connection; it opens in the background (see TLSConnection). Bad arguments throw TLS_BAD_ARGUMENT. */

@@ -7,6 +7,8 @@
 //
 // The owner decides what ends a wait: settle(w => ...) offers it every pending wait; expire(w) (given at
 // construction) says how a wait ends when its time is up. stop() when the owner closes: the timer goes too.
+// ConnectionWaits is the common case, the waits of a connection-like object in tls/client's shape:
+// wait(timeout, "any" | "readable" | "writable"), ended by a state change, by what it waits for, or by its timeout.
 import Time from "time";
 import Timer from "timer";
 
@@ -121,5 +123,32 @@ export class Waits<K, R> {
       if (e && e.due < earliest) earliest = e.due;
     }
     if (earliest !== Infinity) this.#arm(earliest);
+  }
+}
+
+/** What a connection's wait is for: "any" change, bytes to read, or room to write. */
+export type WaitFor = "any" | "readable" | "writable";
+/** Why a connection's wait ended. */
+export type WaitResult = "readable" | "writable" | "state" | "timeout";
+
+/** The waits of a connection-like object (tls/client, tcp/client, ministream's streams): timeouts end them as "timeout". */
+export class ConnectionWaits extends Waits<WaitFor, WaitResult> {
+  #woken: WaitResult = "state";
+  readonly #ends = (w: Wait<WaitFor, WaitResult>): boolean => {
+    const result = this.#woken;
+    if (result !== "state" && w.kind !== "any" && w.kind !== result) return false;
+    w.resolve(result);
+    return true;
+  };
+
+  constructor(max: number) {
+    super(max, (w) => w.resolve("timeout"));
+  }
+
+  /** End the waits `result` is for: "state" ends every wait, "readable" / "writable" their own and "any". */
+  wake(result: WaitResult): void {
+    if (this.count === 0) return;
+    this.#woken = result;
+    this.settle(this.#ends);
   }
 }
