@@ -159,7 +159,7 @@ test("server b) over a ConnectionLink: the same bytes", async () => {
     assert.ok(await peer.quiet(300), "nothing more");
     peer.end();
     const r = await finish(finished);
-    assert.ok(r.traces.some((l) => l.includes("link lost: closed by the peer") || l.includes("link lost: MS_CLOSED")), "the link ended with the connection");
+    assert.ok(r.traces.some((l) => l.includes("link lost: closed by the peer") || l.includes("link lost: TCP_CLOSED")), "the link ended with the connection");
   } finally {
     await link.close();
     await svc.close();

@@ -15,12 +15,10 @@ export const MS_CLOSED = "MS_CLOSED";
 export const MS_PROTOCOL = "MS_PROTOCOL";
 /** The link under the tunnel went away, or there is none. */
 export const MS_LINK_LOST = "MS_LINK_LOST";
-/** A service connection (ministream/tcp) was refused, reset or closed before it opened. */
-export const MS_CONNECT_FAILED = "MS_CONNECT_FAILED";
 
 export type MinistreamErrorCode =
   | typeof MS_BAD_ARGUMENT | typeof MS_TABLE_FULL | typeof MS_REFUSED | typeof MS_TIMEOUT | typeof MS_CLOSED
-  | typeof MS_PROTOCOL | typeof MS_LINK_LOST | typeof MS_CONNECT_FAILED;
+  | typeof MS_PROTOCOL | typeof MS_LINK_LOST;
 
 export class MinistreamError extends Error {
   readonly code: MinistreamErrorCode;
