@@ -3,10 +3,12 @@
 // waits, close, coded errors. A tunnel's streams have it (ministream/stream), the plain TCP service connection has
 // it (ministream/tcp), and a server tunnel's service may be anything that has it (a TLSConnection, a TCPConnection,
 // another tunnel's stream). Also the bounded list of pending waits those objects keep.
-import { ConnectionWaits, type WaitFor, type WaitResult } from "waits";
+import { ConnectionWaits, type WaitResult } from "waits";
 import { MinistreamError, MS_BAD_ARGUMENT } from "ministream/errors";
 
-export type { WaitFor, WaitResult } from "waits";
+/** What a wait is for: "any" change (the default), bytes to read, or room to write. */
+export type WaitFor = "any" | "readable" | "writable";
+export type { WaitResult } from "waits";
 
 /**
  * The shape a server tunnel's service connection must have (TLSConnection has it). `state` is "open" once up;

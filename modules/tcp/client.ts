@@ -141,17 +141,17 @@ export class TCPConnection {
 
   /**
    * Resolve when something changes or after timeoutMs: the only call that waits. `until` narrows it: "readable"
-   * (bytes to read), "writable" (room in the tx ring); a state change or the timeout ends any wait. It resolves at
-   * once when what it waits for is already there.
+   * (bytes to read), "writable" (room in the tx ring), "state" (only a change of state); a state change or the
+   * timeout ends any wait. It resolves at once when what it waits for is already there.
    */
   wait(timeoutMs: number, until: WaitFor = "any"): Promise<WaitResult> {
     if (typeof timeoutMs !== "number" || !(timeoutMs >= 0)) {
       return Promise.reject(new TCPError(TCP_BAD_ARGUMENT, "wait wants a timeout in ms >= 0"));
     }
-    if (until !== "any" && until !== "readable" && until !== "writable") {
-      return Promise.reject(new TCPError(TCP_BAD_ARGUMENT, `wait for "any", "readable" or "writable", not ${String(until)}`));
+    if (until !== "any" && until !== "readable" && until !== "writable" && until !== "state") {
+      return Promise.reject(new TCPError(TCP_BAD_ARGUMENT, `wait for "any", "readable", "writable" or "state", not ${String(until)}`));
     }
-    if (until !== "writable" && this.#rx.available > 0) return Promise.resolve("readable");
+    if ((until === "any" || until === "readable") && this.#rx.available > 0) return Promise.resolve("readable");
     if (until === "writable" && this.#tx.free > 0 && this.#state === "open") return Promise.resolve("writable");
     if (this.#state === "closed" || this.#state === "failed" || this.#peerClosed) return Promise.resolve("state");
     return this.#waits.add(until, timeoutMs)

@@ -126,8 +126,8 @@ export class Waits<K, R> {
   }
 }
 
-/** What a connection's wait is for: "any" change, bytes to read, or room to write. */
-export type WaitFor = "any" | "readable" | "writable";
+/** What a connection's wait is for: "any" change, bytes to read, room to write, or only a change of state. */
+export type WaitFor = "any" | "readable" | "writable" | "state";
 /** Why a connection's wait ended. */
 export type WaitResult = "readable" | "writable" | "state" | "timeout";
 
@@ -145,7 +145,7 @@ export class ConnectionWaits extends Waits<WaitFor, WaitResult> {
     super(max, (w) => w.resolve("timeout"));
   }
 
-  /** End the waits `result` is for: "state" ends every wait, "readable" / "writable" their own and "any". */
+  /** End the waits `result` is for: "state" ends every wait, "readable" / "writable" their own and "any" ones. */
   wake(result: WaitResult): void {
     if (this.count === 0) return;
     this.#woken = result;
