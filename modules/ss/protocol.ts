@@ -112,7 +112,8 @@ export interface Transport {
   readonly writable: number;
   read(into: Uint8Array, offset?: number, length?: number): number;
   write(bytes: Uint8Array, offset?: number, length?: number): number;
-  wait(timeoutMs: number): Promise<string>;
+  /** `until` "state": only a change of state (or the timeout) ends it (a stream whose rx is paused). */
+  wait(timeoutMs: number, until?: "any" | "state"): Promise<string>;
   close(): void;
 }
 

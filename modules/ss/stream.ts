@@ -138,6 +138,10 @@ export class SecureStream<O = unknown> {
   #conn: Transport | undefined;
   #opened = false;
   #servicing = false;
+  /** rxFlow(false) was called: the connection is not read. */
+  #rxPaused = false;
+  /** Pumps started on this stream (a pump whose number is not the last ends at its next turn). */
+  #pumps = 0;
   #again = false;
   #txPending = false;
   #writeableLen = 0;
@@ -593,15 +597,30 @@ export class SecureStream<O = unknown> {
 
   /** Run the protocol over `conn` until the stream moves on from it: service, wait, service... */
   async #pump(conn: Transport): Promise<void> {
+    const generation = ++this.#pumps;
     try {
-      while (this.#conn === conn && !this.#gone) {
+      while (this.#conn === conn && !this.#gone && generation === this.#pumps) {
         this.#service();
         if (this.#conn !== conn || this.#gone) return;
-        await conn.wait(PUMP_WAIT_MS);
+        // rx paused: bytes may wait to be read, so only a change of state wakes the pump (tx is kicked, not pumped);
+        // rxFlow(true) starts a new pump, and this one ends when its wait does
+        await conn.wait(PUMP_WAIT_MS, this.#rxPaused ? "state" : "any");
       }
     } catch (error) {
       this.#internal(error);
     }
+  }
+
+  /**
+   * Not lws API: what lws' proxy does with lws_rx_flow_control() on a stream's connection (proxy.c, when its
+   * buffer for the client passes the policy's proxy_buflen_rxflow_on_above). false: stop reading the connection
+   * (its rx ring fills, then the transport stops reading the socket: the peer is pushed back); true: read again.
+   */
+  rxFlow(allow: boolean): void {
+    if (this.#gone || allow === !this.#rxPaused) return;
+    this.#rxPaused = !allow;
+    const conn = this.#conn;
+    if (allow && conn) void this.#pump(conn); // the old pump waits for room to write only; this one reads
   }
 
   /** Soon (a promise job, never inside the caller): service the connection, or start one for a pending tx. */
@@ -660,7 +679,7 @@ export class SecureStream<O = unknown> {
     }
     let ended: unknown;
     const rx = this.#rxBuf;
-    for (;;) {
+    while (!this.#rxPaused) {
       let n: number;
       try {
         n = conn.read(rx, 0, rx.length);
