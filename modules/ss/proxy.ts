@@ -4,8 +4,11 @@
 // metadata go back as CONNSTATE / RX_PAYLOAD frames (ss/serial), its tx comes from the client's TX_PAYLOAD frames.
 //
 // Where it listens: a TCP port (127.0.0.1 by default), or, in the simulator only, a filesystem unix socket (`path`:
-// hosts/sim/listener.js takes it; a board has no such thing, it serves the TIPI link / UART instead). A listen that
-// fails (EADDRINUSE while the previous proxy's socket is still going away) is retried with a bounded backoff.
+// hosts/sim/listener.js takes it; a board has no such thing). A listen that fails (EADDRINUSE while the previous
+// proxy's socket is still going away) is retried with a bounded backoff. Or, with `link`, no listener: one byte
+// link (a UART on a board, `{ io: Serial, ... }`; a TCP connection or a pty in the simulator) carries lws'
+// transport mux (ss/mux, role "proxy"), and each channel a client opens on it is one client stream, served as an
+// accepted connection is.
 //
 // Per connection, allocated once at accept: the input buffer (the longest frame it takes), the output ring, the
 // queue of tx payloads the stream has not taken yet, and the last metadata value sent per item. A client that does
@@ -33,6 +36,7 @@ import {
   LWSSSCS_DESTROYING, LWSSS_FLAG_SOM, LWSSS_FLAG_EOM, LWS_SS_MTU, connStateName,
 } from "ss/constants";
 import type { Context } from "ss";
+import { Mux, type MuxChannel, type MuxOptions, type LinkProvider } from "ss/mux";
 import type { SecureStream, TxOut } from "ss/stream";
 import {
   Frame, HEADER, PAYLOAD_AT, NEED_MORE, TIMEOUT_CANCEL, frameLength, decode, describe, metadataNameFits,
@@ -48,6 +52,12 @@ export interface ProxyOptions {
   address?: string;
   /** Simulator only: listen on this filesystem unix socket instead of a TCP port (lws' `-i` path). */
   path?: string;
+  /** Serve lws' transport mux on this one link instead of listening (`{ io: Serial, port, receive, transmit,
+   * baud }`, `{ io: TCP, from }`, ...): each channel is one client. */
+  link?: LinkProvider;
+  /** The mux's other options (ping interval, rings, channels; ss/mux MuxOptions). maxChannels defaults to
+   * maxClients. */
+  mux?: Partial<Omit<MuxOptions, "link" | "role" | "onChannel">>;
   /** Listen attempts before giving up (default 8), the first retry after listenRetryMs (default 100), doubling up
    * to 2000 ms. */
   listenTries?: number;
@@ -71,15 +81,28 @@ export interface ProxyStats {
   framesOut: number;
   bytesIn: number;
   bytesOut: number;
+  /** Times a client's onward stream was paused because its output ring was filling (rx flow control). */
+  rxPaused: number;
 }
 
 type Closable = { close(): void };
 
+/** The callbacks a client's socket is made with. */
+type SocketCallbacks = { onReadable: (count: number) => void; onWritable: (count: number) => void; onError: () => void };
+
 // Each queued tx payload: [u32 flags][u16 length][payload].
 const TXQ_HEAD = 6;
 
+/** Output ring fill above which the client's onward stream stops being read: room is kept for two more rx chunks
+ * (a stream reads at most LWS_SS_MTU bytes at a time, and stops between reads once paused). */
+const rxFlowOnAbove = (capacity: number): number => Math.max(capacity >> 1, capacity - 2 * (PAYLOAD_AT + LWS_SS_MTU));
+/** ... and below which it is read again. */
+const rxFlowOffBelow = (capacity: number): number => capacity >> 2;
+
 class Client {
   readonly id: number;
+  /** Its onward stream's rx is paused (rxFlow(false)) until the output ring drains. */
+  rxPaused = false;
   socket: any;
   readable = 0;
   writable = 0;
@@ -117,7 +140,8 @@ export class Proxy {
   port = 0;
   /** Listening now (false while a listen is being retried, and after close()). */
   listening = false;
-  readonly stats: ProxyStats = { accepted: 0, closedBad: 0, closedSlow: 0, framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
+  readonly stats: ProxyStats = { accepted: 0, closedBad: 0, closedSlow: 0, framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0,
+    rxPaused: 0 };
   readonly #options: ProxyOptions;
   readonly #context: Context;
   readonly #log: (line: string) => void;
@@ -129,6 +153,8 @@ export class Proxy {
   #listener: (Listener & Closable) | undefined;
   #listenTimer: ReturnType<typeof Timer.set> | undefined;
   #listenTries = 0;
+  /** The transport mux, when serving one link (options.link). */
+  readonly mux: Mux | undefined;
   #closed = false;
   #serial = 0;
 
@@ -140,12 +166,21 @@ export class Proxy {
     this.#outSize = options.outSize ?? 8192;
     this.#txSize = options.txSize ?? 4096;
     this.#options = options;
+    if (options.link) {
+      this.mux = new Mux({
+        log: this.#log, maxChannels: this.#max, ...options.mux, link: options.link, role: "proxy",
+        onChannel: (ch: MuxChannel) => this.#accept((callbacks) => ch.attach(callbacks)),
+      });
+      this.#log(`ss-proxy: serving the transport mux on one link`);
+      return;
+    }
     this.#listen();
   }
 
   /** Where this proxy listens, for the log: "127.0.0.1:7681" or a socket path. */
   get where(): string {
     const o = this.#options;
+    if (o.link) return "a mux link";
     return o.path ?? `${o.address ?? "127.0.0.1"}:${this.port || (o.port ?? 0)}`;
   }
 
@@ -159,7 +194,7 @@ export class Proxy {
       for (let i = 0; i < count; i++) {
         const from = this.#listener?.read();
         if (!from) break;
-        this.#accept(from);
+        this.#accept((callbacks) => new TCP({ from, nodelay: true, ...callbacks }));
       }
     };
     try {
@@ -195,14 +230,14 @@ export class Proxy {
     this.#listener = undefined;
     try { l?.close(); } catch { /* closed */ }
     for (const c of this.#clients.slice()) this.#drop(c, "proxy closing");
+    this.mux?.close();
   }
 
-  #accept(from: TCP): void {
+  /** A client: `make` gives its socket (an accepted TCP, a mux channel) with these callbacks. */
+  #accept(make: (callbacks: SocketCallbacks) => any): void {
     const c = new Client(++this.#serial, this.#inSize, this.#outSize, this.#txSize);
     this.stats.accepted++;
-    c.socket = new TCP({
-      from,
-      nodelay: true,
+    c.socket = make({
       onReadable: (count: number) => {
         c.readable = count;
         this.#pump(c);
@@ -260,7 +295,7 @@ export class Proxy {
           return;
         }
         if (c.inBuf[at] === LWSSS_SER_TXPRE_TX_PAYLOAD && c.state === LPCSPROX_OPERATIONAL &&
-          len - PAYLOAD_AT + TXQ_HEAD > c.txq.length - (c.txqEnd - c.txqStart)) break; // stream busy: hold it
+          (len - PAYLOAD_AT + TXQ_HEAD > c.txq.length - (c.txqEnd - c.txqStart) || this.#backedUp(c))) break; // hold it
         this.stats.framesIn++;
         this.#frame(c, at, len);
         at += len;
@@ -417,6 +452,13 @@ export class Proxy {
     c.credit -= len;
     this.stats.framesOut++;
     this.#flush(c);
+    if (!c.rxPaused && c.h && c.out.available > rxFlowOnAbove(c.out.capacity)) {
+      // as lws' proxy above proxy_buflen_rxflow_on_above: stop reading the onward connection until the client
+      // has drained its ring (the server is pushed back, instead of the client being dropped as too slow)
+      c.rxPaused = true;
+      this.stats.rxPaused++;
+      c.h.rxFlow(false);
+    }
     return LWSSSSRET_OK;
   }
 
@@ -466,6 +508,20 @@ export class Proxy {
     }, c.writable);
     c.writable -= sent;
     this.stats.bytesOut += sent;
+    if (c.rxPaused && c.h && c.out.available < rxFlowOffBelow(c.out.capacity)) {
+      c.rxPaused = false; // below proxy_buflen_rxflow_off_below: read the onward connection again
+      c.h.rxFlow(true);
+    }
+    if (this.mux && sent > 0 && (c.readable > 0 || c.inEnd > 0) && !this.#backedUp(c)) {
+      Promise.resolve().then(() => this.#pump(c)); // tx held while the output ring was backed up
+    }
+  }
+
+  /** Over a mux, a client's tx is taken only while its output ring is at most a quarter full: the channels share
+   * one link, whose slowness must not be judged as this client's ("client too slow"); what an echo-like stream
+   * sends back then fits the ring. (A TCP client has the kernel's buffers, and is left as it was.) */
+  #backedUp(c: Client): boolean {
+    return this.mux !== undefined && c.out.available > c.out.capacity >> 2;
   }
 }
 

@@ -3,10 +3,12 @@
 // runs at a proxy (ss/proxy, or lws' own) reached over TCP (or, in the simulator, a unix socket `path`); this side
 // has no policy, no TLS, no endpoints. openContext(config) picks local or proxied by configuration only: `{ policy }`
 // or `{ proxy: { address, port } }`; both give an AppContext whose handles (Handle) take the same callbacks.
+// `{ proxy: { mux } }` runs every stream as a channel of one link instead (ss/mux: lws' transport mux, a UART on a
+// board): the same frames inside the channel, the same states; a channel is opened as a TCP connection would be.
 //
-// Each stream is one link to the proxy (lws: one connection per client stream). Link states, lws' LPCSCLI_*:
-// SENDING_INITIAL_TX (connecting, then STREAMTYPE) -> WAITING_CREATE_RESULT -> LOCAL_CONNECTED (create ok; metadata
-// set so far goes out) -> ONWARD_CONNECT (ONWARD_CONNECT sent, at the app's clientConnect() or requestTx()) ->
+// Each stream is one link to the proxy (lws: one connection per client stream; or one mux channel). Link states,
+// lws' LPCSCLI_*: SENDING_INITIAL_TX (connecting, then STREAMTYPE) -> WAITING_CREATE_RESULT -> LOCAL_CONNECTED
+// (create ok; metadata set so far goes out) -> ONWARD_CONNECT (ONWARD_CONNECT sent, at the app's clientConnect() or requestTx()) ->
 // OPERATIONAL (the proxy said CONNECTED). The app's states are the proxy's CONNSTATE numbers, judged by lws'
 // "sspc" checker (ss/states) before the app sees them; CREATING comes once (a re-created stream after a link
 // retry does not repeat it). When the link is lost the app gets DISCONNECTED (if it was connected), the link is
@@ -33,6 +35,7 @@ import { createContext, type Context, type ContextOptions } from "ss";
 import type { Connector, Transport, TxOut } from "ss/protocol";
 import { tcpConnector } from "ss/tcp";
 import TCP from "embedded:io/socket/tcp";
+import type { Mux } from "ss/mux";
 import {
   Frame, PAYLOAD_AT, NEED_MORE, TIMEOUT_CANCEL, frameLength, decode, describe, writeStreamType, writeEmpty, writeU32,
   writePayloadHeader, writeMetadata, metadataNameFits, nowUs,
@@ -72,8 +75,9 @@ export interface AppContext {
 }
 
 export interface ProxiedOptions {
-  /** The proxy: a TCP address (default 127.0.0.1) and port, or (simulator only) a unix socket path. */
-  proxy: { address?: string; port?: number; path?: string };
+  /** The proxy: a TCP address (default 127.0.0.1) and port, or (simulator only) a unix socket path, or a channel
+   * per stream on a transport mux (ss/mux, role "client": a UART, a TCP link, a pty). */
+  proxy: { address?: string; port?: number; path?: string; mux?: Mux };
   /** How a link is opened (default ss/tcp). */
   connector?: Connector;
   /** Wait between link attempts (default 1000 ms, as lws). */
@@ -84,6 +88,9 @@ export interface ProxiedOptions {
   pid?: number;
   /** The longest frame taken from the proxy (default PAYLOAD_AT + 4096). */
   inSize?: number;
+  /** The most payload one TX_PAYLOAD carries: what the app's tx is offered (default LWS_SS_MTU, 1540). lws'
+   * proxy behind a UART mux needs each TX_PAYLOAD in one read of its serial port (ss/mux, README): ~1000. */
+  txMax?: number;
   /** Metadata names a stream keeps (its own and the proxy's), at most (default 16). */
   maxMetadata?: number;
   log?: (line: string) => void;
@@ -385,11 +392,12 @@ export class ProxiedStream<O = unknown> {
       conn.writable >= PAYLOAD_AT + LWS_SS_MTU && calls++ < 32) {
       this.#txPending = false;
       const out = this.#out;
-      out.len = LWS_SS_MTU;
+      const max = this.#ctx.txMax;
+      out.len = max;
       out.flags = 0;
       const r = this.#call(() => this.#txCb ? this.#txCb(this, this.#txOrd++, this.#txPayload, out) : LWSSSSRET_TX_DONT_SEND);
       if (r !== LWSSSSRET_OK || this.#destroyed) return;
-      const len = out.len < 0 ? 0 : out.len > LWS_SS_MTU ? LWS_SS_MTU : out.len;
+      const len = out.len < 0 ? 0 : out.len > max ? max : out.len;
       const end = writePayloadHeader(this.#txFrame, 0, LWSSS_SER_TXPRE_TX_PAYLOAD, out.flags, 0, nowUs(), len);
       this.#write(this.#txFrame, end);
     }
@@ -503,25 +511,29 @@ function pathSocket(path: string): new (options: any) => any {
 }
 
 export class ProxiedContext implements AppContext {
-  readonly proxy: { address: string; port: number; path: string | undefined };
+  readonly proxy: { address: string; port: number; path: string | undefined; mux: Mux | undefined };
   readonly connector: Connector;
   readonly retryMs: number;
   readonly credit: number;
   readonly pid: number;
   readonly inSize: number;
+  readonly txMax: number;
   readonly maxMetadata: number;
   readonly log: (line: string) => void;
   readonly #streams: ProxiedStream<any>[] = [];
 
   constructor(options: ProxiedOptions) {
     const p = options.proxy;
-    this.proxy = { address: p.address ?? "127.0.0.1", port: p.port ?? 0, path: p.path };
-    this.connector = options.connector ?? (p.path !== undefined ? tcpConnector({ tcp: pathSocket(p.path) }) : tcpConnector());
+    this.proxy = { address: p.address ?? "127.0.0.1", port: p.port ?? 0, path: p.path, mux: p.mux };
+    this.connector = options.connector ?? (p.mux ? tcpConnector({ tcp: p.mux.socketClass() }) :
+      p.path !== undefined ? tcpConnector({ tcp: pathSocket(p.path) }) : tcpConnector());
     this.maxMetadata = options.maxMetadata ?? 16;
     this.retryMs = options.retryMs ?? 1000;
     this.credit = options.credit ?? 500000000;
     this.pid = options.pid ?? 0;
     this.inSize = options.inSize ?? PAYLOAD_AT + 4096;
+    const txMax = options.txMax ?? LWS_SS_MTU;
+    this.txMax = txMax >= 1 && txMax <= LWS_SS_MTU ? Math.floor(txMax) : LWS_SS_MTU;
     this.log = options.log ?? ((line: string) => trace(`${line}\n`));
   }
 
