@@ -1,6 +1,7 @@
 // Bad input at either end of a serialized Secure Streams link, in XS: each refusal closes only that link with its
 // reason logged, while a bystander stream through the same proxy keeps echoing; 10,000 random frames at the proxy
-// leave it serving; a client that never reads is closed when its fixed output ring is full, and nothing else is
+// leave it serving; a client that does not read is held by flow control (its fixed output ring, then the onward
+// stream paused), gets every byte once it reads, and nothing else is
 // held for it. test/ss-proxy-bad.test.js starts the echo server and gives the policy and ports in mc/config.
 import config from "mc/config";
 import TCP from "embedded:io/socket/tcp";
@@ -153,22 +154,45 @@ async function fuzz(proxy: Proxy, by: Bystander): Promise<void> {
 
 // Over the simulator's unix socket: its kernel buffer is a fixed ~200 KB, where a loopback TCP socket's grows to
 // tens of MB before the proxy's socket pushes back (a board's lwip send buffer is a few KB). What is tested is the
-// proxy's own bound: its per-client output ring, and nothing held beyond it.
+// proxy's own bound: its per-client output ring, then rx flow control on the onward stream (as lws' proxy above
+// proxy_buflen_rxflow_on_above), which pushes the server back and, through it, the client's own writes.
 async function slowClient(local: ReturnType<typeof createContext>): Promise<void> {
-  await runAsync("a-client-that-never-reads-is-closed-at-its-ring-and-others-are-untouched", async () => {
+  await runAsync("a-client-that-does-not-read-is-held-by-flow-control-then-gets-every-byte-and-others-are-untouched", async () => {
     const proxy = startProxy({ context: local, path: cfg.unixPath, log: logTo });
     const ctx = createProxiedContext({ proxy: { path: cfg.unixPath }, log: logTo, retryMs: 200 });
     const by = new Bystander(ctx);
     try {
       await by.r.until("CONNECTED");
-      const from = log.length, slow = proxy.stats.closedSlow;
-      let closed = false, writable = 0, sent = 0;
+      let closed = false, writable = 0, sent = 0, reading = false, echoed = 0, pending = 0;
       const frame = new Uint8Array(PAYLOAD_AT + 1400);
       writePayloadHeader(frame, 0, 0xad, 3, 0, 0, 1400);
-      // a raw socket that writes but never reads (onReadable does nothing)
+      // what comes back, once the client reads: RX_PAYLOAD frames, their payload bytes counted
+      const inBuf = new Uint8Array(4 * 1024);
+      let inEnd = 0;
+      const drain = (s: any): void => {
+        for (;;) {
+          const n = Math.min(pending, inBuf.length - inEnd);
+          if (n > 0) {
+            s.read(inBuf.subarray(inEnd, inEnd + n));
+            pending -= n;
+            inEnd += n;
+          }
+          let at = 0;
+          while (inEnd - at >= 3) {
+            const len = 3 + ((inBuf[at + 1]! << 8) | inBuf[at + 2]!);
+            if (inEnd - at < len) break;
+            if (inBuf[at] === 0x55) echoed += len - PAYLOAD_AT;
+            at += len;
+          }
+          inBuf.copyWithin(0, at, inEnd);
+          inEnd -= at;
+          if (n === 0) return;
+        }
+      };
+      // a raw socket that writes and, for now, never reads
       const socket: any = new TCP({
         path: cfg.unixPath,
-        onReadable: () => {},
+        onReadable: (count: number) => { pending = count; if (reading) drain(socket); },
         onWritable: (count: number) => { writable = count; },
         onError: () => { closed = true; },
       } as any);
@@ -180,23 +204,30 @@ async function slowClient(local: ReturnType<typeof createContext>): Promise<void
       writable -= n + 3;
       const t0 = Date.now();
       const echoing = by.echo(20000);
-      // the client learns of the close only after reading what came before it (the board's rule), and it never
-      // reads: the proxy's count and log say when it was closed
-      while (proxy.stats.closedSlow === slow && !closed && sent < 64 * 1024 * 1024 && Date.now() - t0 < 30000) {
+      // write until pushed back: nothing taken for 1 s
+      let lastTaken = Date.now();
+      while (!closed && sent < 64 * 1024 * 1024 && Date.now() - lastTaken < 1000 && Date.now() - t0 < 30000) {
         if (writable >= frame.length) {
           socket.write(frame);
           writable -= frame.length;
           sent += 1400;
+          lastTaken = Date.now();
         } else await sleep(1);
       }
       await echoing;
-      try { socket.close(); } catch { /* closed */ }
-      trace(`slow client: closed after ${sent} payload bytes sent in ${Date.now() - t0} ms\n`);
-      check(proxy.stats.closedSlow > slow, `the proxy never closed the client that does not read (${sent} bytes sent)`);
-      equal(proxy.stats.closedSlow - slow, 1, "links closed as too slow");
-      equal(logged(from, "client too slow: its output ring (8192)"), 1, "the reason, naming the ring's fixed size");
+      trace(`slow client: pushed back after ${sent} payload bytes in ${Date.now() - t0} ms; onward stream paused ${proxy.stats.rxPaused} times\n`);
+      check(!closed && proxy.clients === 2, "the proxy closed the client that does not read");
+      check(Date.now() - lastTaken >= 1000, `the client was never pushed back (${sent} bytes sent)`);
+      check(proxy.stats.rxPaused >= 1, "the onward stream was never paused");
+      equal(proxy.stats.closedSlow, 0, "links closed as too slow");
       await by.echo(3000);
-      equal(proxy.clients, 1, "links open at the proxy (the bystander)");
+      // now it reads: every byte it sent comes back
+      reading = true;
+      drain(socket);
+      for (let i = 0; i < 1500 && echoed < sent && !closed; i++) await sleep(10);
+      trace(`slow client: ${echoed} of ${sent} bytes echoed once it read\n`);
+      equal(echoed, sent, "bytes echoed back to the client once it read");
+      try { socket.close(); } catch { /* closed */ }
     } finally {
       by.destroy();
       ctx.destroy();
