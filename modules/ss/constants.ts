@@ -143,6 +143,20 @@ export const LWSSSS_LLM_PONG = 0xf7;
 export const LWSSSS_LLM_PONGACK = 0xf8;
 export const LWSSSS_LLM_RESET_TRANSPORT = 0xf9;
 
+/** Transport mux link states (lws' LWSTM_*). */
+export const LWSTM_TRANSPORT_DOWN = 0;
+export const LWSTM_OPERATIONAL = 1;
+
+/** Transport mux channel states (lws' LWSTMC_*). */
+export const LWSTMC_PENDING_CREATE_CHANNEL = 0;
+export const LWSTMC_AWAITING_CREATE_CHANNEL_ACK = 1;
+export const LWSTMC_PENDING_CREATE_CHANNEL_NACK = 2;
+export const LWSTMC_PENDING_CREATE_CHANNEL_ACK = 3;
+export const LWSTMC_OPERATIONAL = 4;
+export const LWSTMC_PENDING_CLOSE_CHANNEL = 5;
+export const LWSTMC_AWAITING_CLOSE_CHANNEL_ACK = 6;
+export const LWSTMC_PENDING_CLOSE_CHANNEL_ACK = 7;
+
 // ---- Names, as lws prints them ------------------------------------------------------------------------------------
 
 // lws' table of state names, indexed by state. It stops at UPSTREAM_LINK_RETRY: lws has no name for SINK_JOIN and

@@ -64,31 +64,13 @@
 import Ring from "ring";
 import Time from "time";
 import Timer from "timer";
+import {
+  LWSSSS_LLM_CHANNEL_REQ, LWSSSS_LLM_CHANNEL_ACK, LWSSSS_LLM_CHANNEL_NACK, LWSSSS_LLM_CHANNEL_CLOSE,
+  LWSSSS_LLM_CHANNEL_CLOSE_ACK, LWSSSS_LLM_MUX, LWSSSS_LLM_PING, LWSSSS_LLM_PONG, LWSSSS_LLM_PONGACK,
+  LWSSSS_LLM_RESET_TRANSPORT, LWSTM_TRANSPORT_DOWN, LWSTM_OPERATIONAL, LWSTMC_PENDING_CREATE_CHANNEL,
+  LWSTMC_AWAITING_CREATE_CHANNEL_ACK, LWSTMC_PENDING_CREATE_CHANNEL_ACK, LWSTMC_OPERATIONAL,
+} from "ss/constants";
 
-export const LWSSSS_LLM_CHANNEL_REQ = 0xf0;
-export const LWSSSS_LLM_CHANNEL_ACK = 0xf1;
-export const LWSSSS_LLM_CHANNEL_NACK = 0xf2;
-export const LWSSSS_LLM_CHANNEL_CLOSE = 0xf3;
-export const LWSSSS_LLM_CHANNEL_CLOSE_ACK = 0xf4;
-export const LWSSSS_LLM_MUX = 0xf5;
-export const LWSSSS_LLM_PING = 0xf6;
-export const LWSSSS_LLM_PONG = 0xf7;
-export const LWSSSS_LLM_PONGACK = 0xf8;
-export const LWSSSS_LLM_RESET_TRANSPORT = 0xf9;
-
-/** Link states (lws' LWSTM_*). */
-export const LWSTM_TRANSPORT_DOWN = 0;
-export const LWSTM_OPERATIONAL = 1;
-
-/** Channel states (lws' LWSTMC_*). */
-export const LWSTMC_PENDING_CREATE_CHANNEL = 0;
-export const LWSTMC_AWAITING_CREATE_CHANNEL_ACK = 1;
-export const LWSTMC_PENDING_CREATE_CHANNEL_NACK = 2;
-export const LWSTMC_PENDING_CREATE_CHANNEL_ACK = 3;
-export const LWSTMC_OPERATIONAL = 4;
-export const LWSTMC_PENDING_CLOSE_CHANNEL = 5;
-export const LWSTMC_AWAITING_CLOSE_CHANNEL_ACK = 6;
-export const LWSTMC_PENDING_CLOSE_CHANNEL_ACK = 7;
 /** Ours, not lws': the channel is gone (closed, refused, or the link went down). */
 export const MUXCH_DESTROYED = 8;
 

@@ -6,7 +6,8 @@
 import config from "mc/config";
 import Time from "time";
 import TCP from "embedded:io/socket/tcp";
-import { Mux, LWSTMC_OPERATIONAL } from "ss/mux";
+import { Mux } from "ss/mux";
+import { LWSTMC_OPERATIONAL } from "ss/constants";
 import { FakeProxy } from "../ss-proxy/support";
 import { runAsync, check, equal, sleep } from "../ss/support";
 import { hex as bytes } from "../common/check";
