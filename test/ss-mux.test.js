@@ -6,9 +6,7 @@
 // h1 GET, mqtt, several streams at once, channels opened and closed, a link reset by a garbage byte and the
 // recovery, a channel whose reader is slow. test/device/ss-mux/serial.ts: the proxy on a serial port
 // (`embedded:io/serial` on a pty, as the SDK's Linux serial opens one), our client reaching the pty's other side
-// through a python bridge (as test/tipi-serial.test.js): echo, h1, two streams, line noise and recovery.
-import { spawn } from "node:child_process";
-import readline from "node:readline";
+// through a python bridge (test/support/pty-bridge.js): echo, h1, two streams, line noise and recovery.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as servers from "./support/servers.js";
@@ -16,6 +14,7 @@ import { runDevice } from "./support/device.js";
 import { httpsServer, closedPort } from "./device/ss/servers.js";
 import { proxyPolicy } from "./device/ss-proxy/policy.js";
 import { startBroker } from "./device/mqtt/support.js";
+import { startPtyBridge } from "./support/pty-bridge.js";
 
 const WIRE = [
   "golden-reset-and-ping-at-start-F9-F6-lws_transport_mux_pending",
@@ -51,45 +50,6 @@ const SERIAL = [
   "serial-h1-get",
   "serial-line-noise-resets-the-link-and-it-recovers",
 ];
-
-// The pty's master side, served on a TCP port (test/tipi-serial.test.js's bridge).
-const BRIDGE = `
-import os, select, socket, sys, tty
-master, slave = os.openpty()
-tty.setraw(slave)
-server = socket.socket()
-server.bind(("127.0.0.1", 0))
-server.listen(1)
-print(os.ttyname(slave), server.getsockname()[1], flush=True)
-s, _ = server.accept()
-while True:
-    r, _, _ = select.select([master, s, sys.stdin], [], [])
-    if sys.stdin in r and not os.read(sys.stdin.fileno(), 1): break
-    if master in r:
-        try: data = os.read(master, 65536)
-        except OSError: break
-        if data: s.sendall(data)
-    if s in r:
-        data = s.recv(65536)
-        if not data: break
-        os.write(master, data)
-`;
-
-/** The bridge's first line: the pty's path and the TCP port. */
-function bridgeLine(child, ms = 10000) {
-  return new Promise((resolve, reject) => {
-    const lines = readline.createInterface({ input: child.stdout });
-    const timer = setTimeout(() => reject(new Error("the bridge printed no line")), ms);
-    lines.on("line", (line) => {
-      const m = /^(\/dev\/\S+) (\d+)$/.exec(line);
-      if (!m) return;
-      clearTimeout(timer);
-      lines.close();
-      resolve(m);
-    });
-    child.once("exit", (code) => reject(new Error(`the bridge exited (${code})`)));
-  });
-}
 
 function cases(label, report, names) {
   test(`${label}: the device suite ran to the end without an abort, every case once, in order`, () => {
@@ -146,21 +106,21 @@ if (!only || only === "serial") {
   const echo = await servers.tlsEcho();
   const https = await httpsServer();
   const refused = await closedPort();
-  const bridge = spawn("python3", ["-c", BRIDGE], { stdio: ["pipe", "pipe", "inherit"] });
+  let bridge;
   let report;
   try {
-    const [, device, port] = await bridgeLine(bridge);
+    bridge = await startPtyBridge();
+    const { device, port } = bridge;
     report = await runDevice("test/device/ss-mux/serial", {
       manifest: "test/device/ss-mux/manifest.json", timeout: 90000,
       config: {
         policy: proxyPolicy({ echo: echo.port, reply: refused, https: https.port, refused, rogue: refused, silent: refused,
           bad: refused, tcp: refused }),
-        serial: { device, baud: 115200 }, bridgePort: Number(port),
+        serial: { device, baud: 115200 }, bridgePort: port,
       },
     });
   } finally {
-    bridge.stdin.end();
-    bridge.kill();
+    bridge?.close();
     await echo.close();
     await https.close();
   }

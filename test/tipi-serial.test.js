@@ -1,77 +1,25 @@
 // TIPI over serial links, both ends. The device's UART link (tipi/uart-link, `embedded:io/serial`), as on a board:
 // the simulated device opens a pty by path (the SDK's Linux serial does the same), and the host reaches the pty's
-// other side through a small python bridge. The host's serial link (`tipi --link /dev/ttyUSB0`): the host library
+// other side through a small python bridge (test/support/pty-bridge.js). The host's serial link (`tipi --link /dev/ttyUSB0`): the host library
 // opens a pty by path whose other side is bridged to a simulated device's TCP link. Both ends open ports with
 // sim/serial-port.js. The same TipiServer, the same host library, the same bytes.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
-import readline from "node:readline";
 import { Simulator } from "../sim/simulator.js";
 import { TipiClient } from "../client/tipi-client.js";
 import * as S from "./support/servers.js";
 import { tipiDevice, readExactly } from "./support/tipi.js";
-
-// The pty's master side, served on a TCP port for the host. python3 is on every machine this project runs on.
-const BRIDGE = `
-import os, select, socket, sys, tty
-master, slave = os.openpty()
-tty.setraw(slave)
-server = socket.socket()
-server.bind(("127.0.0.1", 0))
-server.listen(1)
-print(os.ttyname(slave), server.getsockname()[1], flush=True)
-s, _ = server.accept()
-while True:
-    r, _, _ = select.select([master, s, sys.stdin], [], [])
-    if sys.stdin in r and not os.read(sys.stdin.fileno(), 1): break
-    if master in r:
-        try: data = os.read(master, 65536)
-        except OSError: break
-        if data: s.sendall(data)
-    if s in r:
-        data = s.recv(65536)
-        if not data: break
-        os.write(master, data)
-`;
-
-/**
- * The first line `child` prints on stdout that matches `pattern`, as its match. Stdout arrives in chunks that need
- * not end at a line (PYTHONUNBUFFERED=1 splits a print into several writes): lines are reassembled first. Fails when
- * the child exits, or no such line came within `ms`.
- */
-function lineFrom(child, pattern, ms = 10000) {
-  return new Promise((resolve, reject) => {
-    const lines = readline.createInterface({ input: child.stdout });
-    const seen = [];
-    const finish = (error, match) => {
-      clearTimeout(timer);
-      lines.off("line", onLine);
-      child.off("exit", onExit);
-      lines.close();
-      if (error) reject(error);
-      else resolve(match);
-    };
-    const onLine = (line) => {
-      seen.push(line);
-      const match = pattern.exec(line);
-      if (match) finish(null, match);
-    };
-    const onExit = (code, signal) => finish(new Error(`the bridge exited (${signal ?? code}) before printing a line matching ${pattern}; it printed ${JSON.stringify(seen)}`));
-    const timer = setTimeout(() => finish(new Error(`the bridge printed no line matching ${pattern} within ${ms} ms; it printed ${JSON.stringify(seen)}`)), ms);
-    lines.on("line", onLine);
-    child.once("exit", onExit);
-  });
-}
+import { startPtyBridge, lineFrom } from "./support/pty-bridge.js";
 
 test("uart: open, write, read and close a TLS handle through the device's serial link (a pty)", async () => {
   const echo = await S.tlsEcho();
-  const bridge = spawn("python3", ["-c", BRIDGE], { stdio: ["pipe", "pipe", "inherit"] });
+  const bridge = await startPtyBridge();
+  const { device, port } = bridge;
   const log = [];
   let sim;
   let client;
   try {
-    const [, device, port] = await lineFrom(bridge, /^(\/dev\/\S+) (\d+)$/);
     sim = await Simulator.start({
       manifest: "test/device/tipi-uart/manifest.json",
       config: { tipi: { serial: { device, baud: 115200 } } },
@@ -101,8 +49,7 @@ test("uart: open, write, read and close a TLS handle through the device's serial
   } finally {
     client?.end();
     await sim?.close();
-    bridge.stdin.end();
-    bridge.kill();
+    bridge.close();
     await echo.close();
   }
 });
