@@ -14,37 +14,13 @@ import { startProxy, type Proxy } from "ss/proxy";
 import { createProxiedContext, type AppContext, type Handle } from "ss/sspc";
 import { Mux } from "ss/mux";
 import { Recorder, Pattern, runAsync, check, equal, sleep } from "../ss/support";
-import { echoApp, mqttApp } from "../ss-proxy/support";
+import { echoApp, rawEchoScenario, h1GetScenario, mqttAsLocalScenario } from "../ss-proxy/support";
 import { NoisyTCP, ChannelUser, echoChannels, until } from "./support";
 
 const cfg = config as unknown as { policy: string; linkPort: number; linkPort2: number };
 const policy = parsePolicy(cfg.policy, { log: () => {}, limits: { maxStreams: 32 } });
 const log: string[] = [];
 const logTo = (line: string) => { log.push(line); trace(`${line}\n`); };
-
-/** The h1 app, written once against Handle: metadata at CREATING, connect, destroy at DISCONNECTED. */
-function getApp(ctx: AppContext): { r: Recorder; ctype: () => string | undefined } {
-  const r = new Recorder(new Pattern());
-  let ctype: string | undefined;
-  ctx.create<Recorder>({
-    streamtype: "get",
-    state(h: Handle<Recorder>, _s, state) {
-      h.opaque.state(state);
-      if (state === LWSSSCS_CREATING) {
-        h.setMetadata("unit", "7");
-        h.setMetadata("xunit", "seven");
-        return h.clientConnect();
-      }
-      if (state === LWSSSCS_DISCONNECTED) {
-        ctype = h.getMetadata("ctype");
-        return LWSSSSRET_DESTROY_ME;
-      }
-      return LWSSSSRET_OK;
-    },
-    rx(h: Handle<Recorder>, buf, len, flags) { h.opaque.received(buf, len, flags); return LWSSSSRET_OK; },
-  }, r);
-  return { r, ctype: () => ctype };
-}
 
 async function main(): Promise<void> {
   const local = createContext({ policy, log: logTo });
@@ -68,37 +44,12 @@ async function main(): Promise<void> {
   const ctx = createProxiedContext({ proxy: { mux }, log: logTo, retryMs: 200 });
   await until(() => mux.up && proxy !== undefined && proxy.mux!.up);
 
-  await runAsync("mux-raw-echo", async () => {
+  await runAsync("mux-raw-echo", () => {
     check(mux.up, "the link never came up");
-    const r = echoApp(ctx, "echo", 5000);
-    await r.until("DESTROYING");
-    trace(`states mux echo: ${r.sequence()}\n`);
-    equal(r.rxBytes, 5000, "bytes echoed");
-    equal(r.badByte, -1, "first wrong byte");
-    equal(r.sequence(), "CREATING CONNECTING CONNECTED DISCONNECTED DESTROYING", "states");
+    return rawEchoScenario(ctx, "mux");
   });
-
-  await runAsync("mux-h1-get-with-metadata-both-ways", async () => {
-    const { r, ctype } = getApp(ctx);
-    await r.until("DESTROYING");
-    trace(`states mux get: ${r.sequence()} rx ${r.rxSummary()}\n`);
-    equal(r.sequence(), "CREATING CONNECTING CONNECTED QOS_ACK_REMOTE DISCONNECTED DESTROYING", "states");
-    equal(r.rxBytes, 5000, "body bytes (the server wants the X-Unit the client set)");
-    equal(r.badByte, -1, "first wrong byte");
-    equal(ctype(), "application/x-field", "the response header came back as METADATA");
-  });
-
-  await runAsync("mux-mqtt-publish-and-subscribe-as-local", async () => {
-    const viaMux = mqttApp(ctx, "mq", 5);
-    await viaMux.r.until("DESTROYING", 20000);
-    const direct = mqttApp(local, "mq", 5);
-    await direct.r.until("DESTROYING", 20000);
-    trace(`states mux mqtt: ${viaMux.r.sequence()} rx ${viaMux.got.join(", ")}\n`);
-    const want = [0, 1, 2, 3, 4].map((i) => `proxied/readings reading ${i}`).join(", ");
-    equal(viaMux.got.join(", "), want, "through the mux: the readings came back in order with their topic");
-    equal(viaMux.r.sequence(), direct.r.sequence(), "the same states through the mux as locally");
-    equal(viaMux.r.rx.join(" "), direct.r.rx.join(" "), "the same rx chunks and flags");
-  });
+  await runAsync("mux-h1-get-with-metadata-both-ways", () => h1GetScenario(ctx, "mux"));
+  await runAsync("mux-mqtt-publish-and-subscribe-as-local", () => mqttAsLocalScenario(ctx, local, "through the mux"));
 
   await runAsync("mux-many-streams-over-one-link", async () => {
     const p = proxy!;

@@ -22,7 +22,9 @@ import {
 } from "ss/serial";
 import { Recorder, Pattern, run, runAsync, check, equal, sleep } from "../ss/support";
 import { hex as bytes } from "../common/check";
-import { FakeProxy, echoApp, mqttApp, hexOf, rawLink, opened, readN, closedByPeer } from "./support";
+import {
+  FakeProxy, echoApp, getApp, hexOf, rawLink, opened, readN, closedByPeer, rawEchoScenario, h1GetScenario, mqttAsLocalScenario,
+} from "./support";
 
 const cfg = config as unknown as {
   policy: string; proxyPort: number; proxyPort2: number; fakePort: number; busyPort: number; unixPath: string;
@@ -104,30 +106,6 @@ function logged(from: number, text: string): number {
   let n = 0;
   for (let i = from; i < log.length; i++) if (log[i]!.indexOf(text) >= 0) n++;
   return n;
-}
-
-/** The h1 app, written once against Handle: metadata at CREATING, connect, destroy at DISCONNECTED. */
-function getApp(ctx: AppContext): { r: Recorder; ctype: () => string | undefined } {
-  const r = new Recorder(new Pattern());
-  let ctype: string | undefined;
-  ctx.create<Recorder>({
-    streamtype: "get",
-    state(h: Handle<Recorder>, _s, state) {
-      h.opaque.state(state);
-      if (state === LWSSSCS_CREATING) {
-        h.setMetadata("unit", "7");
-        h.setMetadata("xunit", "seven");
-        return h.clientConnect();
-      }
-      if (state === LWSSSCS_DISCONNECTED) {
-        ctype = h.getMetadata("ctype");
-        return LWSSSSRET_DESTROY_ME;
-      }
-      return LWSSSSRET_OK;
-    },
-    rx(h: Handle<Recorder>, buf, len, flags) { h.opaque.received(buf, len, flags); return LWSSSSRET_OK; },
-  }, r);
-  return { r, ctype: () => ctype };
 }
 
 async function wireGolden(proxy: Proxy): Promise<void> {
@@ -216,38 +194,9 @@ async function main(): Promise<void> {
 
   await wireGolden(proxy);
 
-  await runAsync("proxied-raw-echo", async () => {
-    const r = echoApp(ctx, "echo", 5000);
-    await r.until("DESTROYING");
-    trace(`states proxied echo: ${r.sequence()}\n`);
-    equal(r.rxBytes, 5000, "bytes echoed");
-    equal(r.badByte, -1, "first wrong byte");
-    equal(r.sequence(), "CREATING CONNECTING CONNECTED DISCONNECTED DESTROYING", "states");
-  });
-
-  await runAsync("proxied-h1-get-with-metadata-both-ways", async () => {
-    const { r, ctype } = getApp(ctx);
-    await r.until("DESTROYING");
-    trace(`states proxied get: ${r.sequence()} rx ${r.rxSummary()}\n`);
-    equal(r.sequence(), "CREATING CONNECTING CONNECTED QOS_ACK_REMOTE DISCONNECTED DESTROYING", "states");
-    equal(r.rxBytes, 5000, "body bytes (the server wants the X-Unit the client set)");
-    equal(r.badByte, -1, "first wrong byte");
-    equal(ctype(), "application/x-field", "the response header came back as METADATA");
-  });
-
-  await runAsync("proxied-mqtt-publish-and-subscribe-as-local", async () => {
-    const viaProxy = mqttApp(ctx, "mq", 5);
-    await viaProxy.r.until("DESTROYING", 20000);
-    const direct = mqttApp(local, "mq", 5);
-    await direct.r.until("DESTROYING", 20000);
-    trace(`states proxied mqtt: ${viaProxy.r.sequence()} rx ${viaProxy.got.join(", ")}\n`);
-    const want = [0, 1, 2, 3, 4].map((i) => `proxied/readings reading ${i}`).join(", ");
-    equal(viaProxy.got.join(", "), want, "proxied: the readings came back from the broker, in order, with their topic");
-    equal(direct.got.join(", "), want, "local: the readings came back from the broker, in order, with their topic");
-    equal(viaProxy.r.sequence(), direct.r.sequence(), "the same states through the proxy as locally");
-    equal(viaProxy.r.rx.join(" "), direct.r.rx.join(" "), "the same rx chunks and flags");
-    equal(viaProxy.r.states.filter((s) => s === "QOS_ACK_REMOTE").length, 5, "a QOS_ACK_REMOTE per reading");
-  });
+  await runAsync("proxied-raw-echo", () => rawEchoScenario(ctx, "proxied"));
+  await runAsync("proxied-h1-get-with-metadata-both-ways", () => h1GetScenario(ctx, "proxied"));
+  await runAsync("proxied-mqtt-publish-and-subscribe-as-local", () => mqttAsLocalScenario(ctx, local, "proxied"));
 
   await runAsync("many-streams-over-one-proxy", async () => {
     const accepted = proxy.stats.accepted;

@@ -1,16 +1,17 @@
 // What the serialized Secure Streams device tests share: a raw link to a proxy (bytes in, bytes out, no codec), a
 // fake proxy that accepts our client's links and answers with bytes the case chooses (its own Listener), a
-// 32-bit-safe PRNG for the fuzz, and the echo and mqtt apps written once against the Handle every context gives.
+// 32-bit-safe PRNG for the fuzz, the echo, h1 and mqtt apps written once against the Handle every context gives,
+// and the scenarios every way of reaching the proxy runs with them.
 import Listener from "embedded:io/socket/listener";
 import TCP from "embedded:io/socket/tcp";
 import {
-  LWSSSSRET_OK, LWSSSSRET_DESTROY_ME, LWSSSCS_CREATING, LWSSSCS_CONNECTED, LWSSSCS_QOS_ACK_REMOTE, LWSSS_FLAG_SOM,
-  LWSSS_FLAG_EOM,
+  LWSSSSRET_OK, LWSSSSRET_DESTROY_ME, LWSSSCS_CREATING, LWSSSCS_CONNECTED, LWSSSCS_DISCONNECTED,
+  LWSSSCS_QOS_ACK_REMOTE, LWSSS_FLAG_SOM, LWSSS_FLAG_EOM,
 } from "ss";
 import type { AppContext, Handle } from "ss/sspc";
 import type { Transport } from "ss/protocol";
 import { tcpConnector } from "ss/tcp";
-import { Recorder, Pattern, sleep } from "../ss/support";
+import { Recorder, Pattern, sleep, equal } from "../ss/support";
 import { toHex } from "../common/check";
 
 /** buf[start, end) as "aa 00 11 ..." (the notation of peers.md). */
@@ -212,4 +213,67 @@ export function mqttApp(ctx: AppContext, streamtype: string, count: number): { r
     },
   }, r);
   return { r, got };
+}
+
+/** The h1 app, written once against Handle: metadata at CREATING, connect, destroy at DISCONNECTED. */
+export function getApp(ctx: AppContext): { r: Recorder; ctype: () => string | undefined } {
+  const r = new Recorder(new Pattern());
+  let ctype: string | undefined;
+  ctx.create<Recorder>({
+    streamtype: "get",
+    state(h: Handle<Recorder>, _s, state) {
+      h.opaque.state(state);
+      if (state === LWSSSCS_CREATING) {
+        h.setMetadata("unit", "7");
+        h.setMetadata("xunit", "seven");
+        return h.clientConnect();
+      }
+      if (state === LWSSSCS_DISCONNECTED) {
+        ctype = h.getMetadata("ctype");
+        return LWSSSSRET_DESTROY_ME;
+      }
+      return LWSSSSRET_OK;
+    },
+    rx(h: Handle<Recorder>, buf, len, flags) { h.opaque.received(buf, len, flags); return LWSSSSRET_OK; },
+  }, r);
+  return { r, ctype: () => ctype };
+}
+
+// The scenarios every way of reaching the proxy runs (its own TCP link per stream, or one mux link), each traced
+// as "states <label> ...": the same app code, the same expectations as on a local context.
+
+/** raw: 5000 pattern bytes echoed back whole, lws' raw states. */
+export async function rawEchoScenario(ctx: AppContext, label: string): Promise<void> {
+  const r = echoApp(ctx, "echo", 5000);
+  await r.until("DESTROYING");
+  trace(`states ${label} echo: ${r.sequence()}\n`);
+  equal(r.rxBytes, 5000, "bytes echoed");
+  equal(r.badByte, -1, "first wrong byte");
+  equal(r.sequence(), "CREATING CONNECTING CONNECTED DISCONNECTED DESTROYING", "states");
+}
+
+/** h1 GET: metadata the app set reaches the server (it wants X-Unit), a response header comes back as metadata. */
+export async function h1GetScenario(ctx: AppContext, label: string): Promise<void> {
+  const { r, ctype } = getApp(ctx);
+  await r.until("DESTROYING");
+  trace(`states ${label} get: ${r.sequence()} rx ${r.rxSummary()}\n`);
+  equal(r.sequence(), "CREATING CONNECTING CONNECTED QOS_ACK_REMOTE DISCONNECTED DESTROYING", "states");
+  equal(r.rxBytes, 5000, "body bytes (the server wants the X-Unit the client set)");
+  equal(r.badByte, -1, "first wrong byte");
+  equal(ctype(), "application/x-field", "the response header came back as METADATA");
+}
+
+/** mqtt: five readings published at QoS 1 come back from the broker in order, as on the local context `local`. */
+export async function mqttAsLocalScenario(ctx: AppContext, local: AppContext, label: string): Promise<void> {
+  const remote = mqttApp(ctx, "mq", 5);
+  await remote.r.until("DESTROYING", 20000);
+  const direct = mqttApp(local, "mq", 5);
+  await direct.r.until("DESTROYING", 20000);
+  trace(`states ${label} mqtt: ${remote.r.sequence()} rx ${remote.got.join(", ")}\n`);
+  const want = [0, 1, 2, 3, 4].map((i) => `proxied/readings reading ${i}`).join(", ");
+  equal(remote.got.join(", "), want, `${label}: the readings came back from the broker, in order, with their topic`);
+  equal(direct.got.join(", "), want, "local: the readings came back from the broker, in order, with their topic");
+  equal(remote.r.sequence(), direct.r.sequence(), `the same states ${label} as locally`);
+  equal(remote.r.rx.join(" "), direct.r.rx.join(" "), "the same rx chunks and flags");
+  equal(remote.r.states.filter((s) => s === "QOS_ACK_REMOTE").length, 5, "a QOS_ACK_REMOTE per reading");
 }
