@@ -20,8 +20,7 @@
 import Ring, { FrameRing } from "ring";
 import Timer from "timer";
 import TCP from "embedded:io/socket/tcp";
-import UDP from "embedded:io/socket/udp";
-import Resolver from "embedded:network/dns/resolver/udp";
+import { resolveHost, IPV4, type DnsProvider } from "tcp/resolve";
 import { ClientHandshake, Session, publicKeyOf, fromHex, toHex, type Random } from "relay/crypto";
 import {
   CRYPTO_PUBLIC_KEY_SIZE, MAX_LINK_DATA, MAX_PACKET_SIZE, MAX_PLAIN_SIZE, NUM_CLIENT_CONNECTIONS, NUM_RESERVED_PORTS,
@@ -43,7 +42,7 @@ export { RelayLink } from "relay/link";
 
 /** Host providers, passed in (defaults: the SDK modules). `any`: these are the SDK's own classes. */
 export type Providers = {
-  dns?: { io: new (options: any) => any; servers: string[]; socket: { io: new (options: any) => any } };
+  dns?: DnsProvider;
   socket?: { io: new (options: any) => any };
 };
 
@@ -89,9 +88,7 @@ export const CLIENT_TRANSITIONS: Record<ClientState, readonly ClientState[]> = {
   failed: [],
 };
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/;
-const DEFAULT_DNS_SERVERS = ["1.1.1.1", "8.8.8.8"];
 const LARGEST_FRAME = frameSize(MAX_PLAIN_SIZE);
 /** How long close() lets queued disconnect notifications drain before the socket is closed (ms). */
 const LINGER = 1000;
@@ -200,8 +197,11 @@ export class RelayClient implements LinkOwner {
       this.#connectTimer = undefined;
       this.#fail(new RelayError(RELAY_TIMEOUT, `no relay connection to ${host}:${port} within ${connectTimeout} ms (state ${this.#state})`));
     }, connectTimeout);
-    if (IPV4.test(host)) this.#open(host);
-    else this.#resolve();
+    resolveHost(host, options.dns, (address) => {
+      if (this.#state === "resolving") this.#open(address);
+    }, (why) => {
+      if (this.#state === "resolving") this.#fail(new RelayError(RELAY_DNS, why));
+    });
   }
 
   get state(): ClientState { return this.#state; }
@@ -301,20 +301,6 @@ export class RelayClient implements LinkOwner {
   }
 
   // ---- connection ----
-
-  #resolve() {
-    const dns = this.#options.dns ?? { io: Resolver, servers: DEFAULT_DNS_SERVERS, socket: { io: UDP } };
-    try {
-      const resolver = new dns.io({ servers: dns.servers, socket: dns.socket });
-      resolver.resolve({
-        host: this.host,
-        onResolved: (_host: string, address: string) => { if (this.#state === "resolving") this.#open(address); },
-        onError: () => { if (this.#state === "resolving") this.#fail(new RelayError(RELAY_DNS, `cannot resolve ${this.host}`)); },
-      });
-    } catch (error) {
-      this.#fail(new RelayError(RELAY_DNS, `resolver refused ${this.host}: ${String(error)}`));
-    }
-  }
 
   #open(address: string) {
     this.#transition("connecting");

@@ -10,8 +10,7 @@ import Ring from "ring";
 import Timer from "timer";
 import { ConnectionWaits, type WaitFor, type WaitResult } from "waits";
 import TCP from "embedded:io/socket/tcp";
-import UDP from "embedded:io/socket/udp";
-import Resolver from "embedded:network/dns/resolver/udp";
+import { resolveHost, IPV4, type DnsProvider } from "tcp/resolve";
 import {
   TCPError, TCP_BAD_ARGUMENT, TCP_DNS, TCP_CONNECT_FAILED, TCP_TIMEOUT, TCP_CLOSED,
 } from "tcp/errors";
@@ -35,11 +34,10 @@ export interface TCPOptions {
 
 /** Host providers, as tls/client takes them (`any`: the SDK's own classes). */
 export type TCPProviders = {
-  dns?: { io: new (options: any) => any; servers: string[]; socket: { io: new (options: any) => any } };
+  dns?: DnsProvider;
   tcp?: new (options: any) => any;
 };
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/;
 const MAX_WAITERS = 4;
 
@@ -102,8 +100,11 @@ export class TCPConnection {
       this.#connectTimer = undefined;
       this.#fail(new TCPError(TCP_TIMEOUT, `no connection to ${host}:${port} within ${options.connectTimeout} ms`));
     }, options.connectTimeout);
-    if (IPV4.test(host)) this.#open(host);
-    else this.#resolve();
+    resolveHost(host, this.#providers.dns, (address) => {
+      if (this.#state === "resolving") this.#open(address);
+    }, (why) => {
+      if (this.#state === "resolving") this.#fail(new TCPError(TCP_DNS, why));
+    });
   }
 
   get state(): TCPState { return this.#state; }
@@ -164,24 +165,6 @@ export class TCPConnection {
     this.#closeSocket();
     if (this.#state !== "failed") this.#state = "closed";
     this.#wake("state");
-  }
-
-  #resolve(): void {
-    const dns = this.#providers.dns ?? { io: Resolver, servers: ["1.1.1.1", "8.8.8.8"], socket: { io: UDP } };
-    try {
-      const resolver = new dns.io({ servers: dns.servers, socket: dns.socket });
-      resolver.resolve({
-        host: this.host,
-        onResolved: (_host: string, address: string) => {
-          if (this.#state === "resolving") this.#open(address);
-        },
-        onError: () => {
-          if (this.#state === "resolving") this.#fail(new TCPError(TCP_DNS, `cannot resolve ${this.host}`));
-        },
-      });
-    } catch (error) {
-      this.#fail(new TCPError(TCP_DNS, `resolver refused ${this.host}: ${String(error)}`));
-    }
   }
 
   #open(address: string): void {

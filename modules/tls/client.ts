@@ -12,22 +12,21 @@
 import Ring from "ring";
 import Timer from "timer";
 import { ConnectionWaits, type WaitFor, type WaitResult } from "waits";
-
-export type { WaitFor, WaitResult } from "waits";
 import TCP from "embedded:io/socket/tcp";
-import UDP from "embedded:io/socket/udp";
 import TLSSocket from "embedded:io/socket/tcp/tls";
-import Resolver from "embedded:network/dns/resolver/udp";
+import { resolveHost, IPV4, type DnsProvider } from "tcp/resolve";
 import guardTCP from "tls/guard";
 import {
   TLSError, fromHandshakeFailure, TLS_BAD_ARGUMENT, TLS_DNS, TLS_CONNECT_FAILED, TLS_TIMEOUT, TLS_CLOSED,
 } from "tls/errors";
 
+export type { WaitFor, WaitResult } from "waits";
+
 export { TLSError } from "tls/errors";
 
 /** Host providers, passed in (defaults: the SDK modules). `any`: these are the SDK's own classes. */
 export type Providers = {
-  dns?: { io: new (options: any) => any; servers: string[]; socket: { io: new (options: any) => any } };
+  dns?: DnsProvider;
   socket?: { io: new (options: any) => any; TCP: { io: new (options: any) => any } };
 };
 
@@ -51,9 +50,7 @@ export type ConnectOptions = Providers & {
 
 export type State = "resolving" | "connecting" | "open" | "closed" | "failed";
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/;
-const DEFAULT_DNS_SERVERS = ["1.1.1.1", "8.8.8.8"];
 const MAX_WAITERS = 4;
 
 function positiveInteger(value: unknown, fallback: number, name: string, min = 1): number {
@@ -112,8 +109,11 @@ export class TLSConnection {
           ? `TCP connected to ${host}:${port}, but the TLS handshake did not finish within ${connectTimeout} ms (the server stalled, or does not speak TLS there)`
           : `no TCP connection to ${host}:${port} within ${connectTimeout} ms (no answer: a host down or a firewall)`));
     }, connectTimeout);
-    if (IPV4.test(host)) this.#open(host);
-    else this.#resolve();
+    resolveHost(host, options.dns, (address) => {
+      if (this.#state === "resolving") this.#open(address);
+    }, (why) => {
+      if (this.#state === "resolving") this.#fail(new TLSError(TLS_DNS, why));
+    });
   }
 
   /** Lifecycle state. */
@@ -190,24 +190,6 @@ export class TLSConnection {
     this.#closeSocket();
     if (this.#state !== "failed") this.#state = "closed";
     this.#wake("state");
-  }
-
-  #resolve() {
-    const dns = this.#options.dns ?? { io: Resolver, servers: DEFAULT_DNS_SERVERS, socket: { io: UDP } };
-    try {
-      const resolver = new dns.io({ servers: dns.servers, socket: dns.socket });
-      resolver.resolve({
-        host: this.host,
-        onResolved: (_host: string, address: string) => {
-          if (this.#state === "resolving") this.#open(address);
-        },
-        onError: () => {
-          if (this.#state === "resolving") this.#fail(new TLSError(TLS_DNS, `cannot resolve ${this.host}`));
-        },
-      });
-    } catch (error) {
-      this.#fail(new TLSError(TLS_DNS, `resolver refused ${this.host}: ${String(error)}`));
-    }
   }
 
   #open(address: string) {
