@@ -1,6 +1,7 @@
 // `npm run bench`: figures from one run, each next to a baseline measured in the same run.
 // Compute is XS's own meter (deterministic: the same every run); times are wall clock on this machine.
 import { Simulator } from "../sim/simulator.js";
+import { crankMeter, traceWatch } from "./support.js";
 
 const MiB = 1 << 20;
 
@@ -200,7 +201,6 @@ if (wanted("ministream")) await ministreamFigures();
 // ---- telemetry over Secure Streams, QoS 1 (issue 14) ----
 
 async function telemetryFigures() {
-  const { XsWorker } = await import("../sim/xsnap.js");
   const { certs } = await import("../test/support/servers.js");
   const { startBroker } = await import("../test/device/mqtt/support.js");
   const mqtt = (await import("mqtt")).default;
@@ -217,24 +217,10 @@ async function telemetryFigures() {
       nailed_up: true, metadata: [{ clientid: "" }], mqtt_topic: TOPIC, mqtt_qos: 1, mqtt_keep_alive: 60, mqtt_clean_start: true,
     } }],
   });
-  // XS compute of every crank (events and calls alike), summed while `counting`: the device's own work per message.
-  const command = XsWorker.prototype.command;
-  let compute = 0, counting = false;
-  XsWorker.prototype.command = async function (bytes) {
-    const answer = await command.call(this, bytes);
-    if (counting) compute += answer.meter.compute;
-    return answer;
-  };
-  const waiters = [];
-  const sim = await Simulator.start({
-    manifest: "test/device/ss/manifest.json", config: { policy },
-    onTrace: (line) => { for (const w of waiters.splice(0)) w(line); },
-  });
-  const traced = (want, ms = 60000) => new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`bench: no "${want}" within ${ms} ms`)), ms);
-    const watch = (line) => (line === want ? (clearTimeout(t), resolve()) : waiters.push(watch));
-    waiters.push(watch);
-  });
+  // XS compute of every crank (events and calls alike) of the timed run: the device's own work per message.
+  const meter = crankMeter();
+  const { onTrace, traced } = traceWatch();
+  const sim = await Simulator.start({ manifest: "test/device/ss/manifest.json", config: { policy }, onTrace });
   const MOD = "test/device/ss/qos1-bench";
   const heap = async () => (await sim.crank(`gc();`)).meter.currentHeapCount;
   let device, perMessage, heapFigures, outageFigures, calls;
@@ -258,14 +244,13 @@ async function telemetryFigures() {
     await done;
     const opened = await heap();
     done = traced(`bench: done ${N}`);
-    compute = 0;
     const callsBefore = [...sim.calls.values()].reduce((a, b) => a + b, 0);
-    counting = true;
+    meter.start();
     const t0 = process.hrtime.bigint();
     await sim.crank(`importNow("${MOD}").go(${N}, ${WINDOW});`);
     await done;
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    counting = false;
+    const compute = meter.stop();
     calls = ([...sim.calls.values()].reduce((a, b) => a + b, 0) - callsBefore) / N;
     device = N / (ms / 1000);
     perMessage = compute / N;
@@ -291,7 +276,7 @@ async function telemetryFigures() {
     outageFigures = { before: beforeOutage, queued: queuedHeap, after: await heap(), delivered, inOrder };
     await sim.crank(`importNow("${MOD}").close();`);
   } finally {
-    XsWorker.prototype.command = command;
+    meter.restore();
     await sim.close();
   }
   // mqtt.js: the same messages, the same topic and QoS, the same broker, at most WINDOW unacknowledged.

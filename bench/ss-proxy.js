@@ -8,9 +8,9 @@
 //                            run in one machine here (on real hardware they are two)
 // Exported for bench/run.js: `await ssProxyFigures()` prints the lines.
 import { Simulator } from "../sim/simulator.js";
+import { crankMeter, traceWatch } from "./support.js";
 
 export async function ssProxyFigures() {
-  const { XsWorker } = await import("../sim/xsnap.js");
   const servers = await import("../test/support/servers.js");
   const { closedPort } = await import("../test/device/ss/servers.js");
   const { proxyPolicy } = await import("../test/device/ss-proxy/policy.js");
@@ -19,23 +19,10 @@ export async function ssProxyFigures() {
   const refused = await closedPort();
   const policy = proxyPolicy({ echo: echo.port, reply: refused, https: refused, refused, rogue: refused, silent: refused,
     bad: refused, tcp: refused });
-  const command = XsWorker.prototype.command;
-  let compute = 0, counting = false;
-  XsWorker.prototype.command = async function (bytes) {
-    const answer = await command.call(this, bytes);
-    if (counting) compute += answer.meter.compute;
-    return answer;
-  };
-  const waiters = [];
-  const sim = await Simulator.start({
-    manifest: "test/device/ss-proxy/manifest.json", config: { policy },
-    onTrace: (line) => { for (const w of waiters.splice(0)) w(line); },
-  });
-  const traced = (prefix, ms = 60000) => new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`bench: no "${prefix}" within ${ms} ms`)), ms);
-    const watch = (line) => (line.startsWith(prefix) ? (clearTimeout(t), resolve(line)) : waiters.push(watch));
-    waiters.push(watch);
-  });
+  const meter = crankMeter();
+  const { onTrace, traced: tracedLine } = traceWatch();
+  const traced = (prefix, ms) => tracedLine((line) => line.startsWith(prefix), ms);
+  const sim = await Simulator.start({ manifest: "test/device/ss-proxy/manifest.json", config: { policy }, onTrace });
   const MOD = "test/device/ss-proxy/bench";
   const rows = [];
   try {
@@ -46,20 +33,19 @@ export async function ssProxyFigures() {
         await sim.crank(`importNow("${MOD}").go("${kind}", ${TOTAL / 8}, ${size});`); // warm-up
         await done;
         done = traced(`bench: done ${kind}`);
-        compute = 0;
-        counting = true;
+        meter.start();
         const t0 = process.hrtime.bigint();
         await sim.crank(`importNow("${MOD}").go("${kind}", ${TOTAL}, ${size});`);
         const line = await done;
         const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-        counting = false;
+        const compute = meter.stop();
         const [, , , wire, messages, got] = line.split(" ").map(Number);
         if (got !== TOTAL) throw new Error(`bench: ${kind} echoed ${got} of ${TOTAL}`);
         rows.push({ size, kind, wire, messages, compute, ms });
       }
     }
   } finally {
-    XsWorker.prototype.command = command;
+    meter.restore();
     await sim.close();
     await echo.close();
   }
