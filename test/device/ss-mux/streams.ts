@@ -14,7 +14,7 @@ import { startProxy, type Proxy } from "ss/proxy";
 import { createProxiedContext, type AppContext, type Handle } from "ss/sspc";
 import { Mux } from "ss/mux";
 import { Recorder, Pattern, runAsync, check, equal, sleep } from "../ss/support";
-import { echoApp, rawEchoScenario, h1GetScenario, mqttAsLocalScenario } from "../ss-proxy/support";
+import { echoApp, twoRoundsApp, rawEchoScenario, h1GetScenario, mqttAsLocalScenario } from "../ss-proxy/support";
 import { NoisyTCP, ChannelUser, echoChannels, until } from "./support";
 
 const cfg = config as unknown as { policy: string; linkPort: number; linkPort2: number };
@@ -80,26 +80,8 @@ async function main(): Promise<void> {
 
   await runAsync("mux-link-reset-by-a-garbage-byte-then-recovery", async () => {
     const p = proxy!;
-    const r = new Recorder(new Pattern());
-    const source = new Pattern();
-    let round = 0;
-    ctx.create<Recorder>({
-      streamtype: "echo_ip",
-      state(h, _s, state) {
-        h.opaque.state(state);
-        if (state === LWSSSCS_CREATING || state === LWSSSCS_DISCONNECTED && round === 1) return h.requestTx();
-        return LWSSSSRET_OK;
-      },
-      tx(_h, _o, buf, out) { source.fill(buf, 100); out.len = 100; return LWSSSSRET_OK; },
-      rx(h, buf, len, flags) {
-        h.opaque.received(buf, len, flags);
-        if (h.opaque.rxBytes === 100 && round === 0) {
-          round = 1;
-          NoisyTCP.noise(0x42); // line noise on the client -> proxy direction, between frames
-        }
-        return h.opaque.rxBytes >= 200 ? LWSSSSRET_DESTROY_ME : LWSSSSRET_OK;
-      },
-    }, r);
+    // line noise on the client -> proxy direction, between frames
+    const { r } = twoRoundsApp(ctx, () => NoisyTCP.noise(0x42));
     await r.until("DESTROYING", 15000);
     trace(`states mux reset: ${r.sequence()}\n`);
     equal(p.mux!.stats.badCommands, 1, "the proxy's mux saw the bad command");

@@ -23,7 +23,7 @@ import {
 import { Recorder, Pattern, run, runAsync, check, equal, sleep } from "../ss/support";
 import { hex as bytes } from "../common/check";
 import {
-  FakeProxy, echoApp, getApp, hexOf, rawLink, opened, readN, closedByPeer, rawEchoScenario, h1GetScenario, mqttAsLocalScenario,
+  FakeProxy, echoApp, getApp, twoRoundsApp, hexOf, rawLink, opened, readN, closedByPeer, rawEchoScenario, h1GetScenario, mqttAsLocalScenario,
 } from "./support";
 
 const cfg = config as unknown as {
@@ -292,25 +292,9 @@ async function main(): Promise<void> {
     const p2port = cfg.proxyPort2;
     let p2: Proxy | undefined = startProxy({ context: local, port: p2port, log: logTo });
     const ctx2 = createProxiedContext({ proxy: { port: p2port }, log: logTo, retryMs: 200 });
-    const r = new Recorder(new Pattern());
-    const source = new Pattern();
-    let round = 0;
-    ctx2.create<Recorder>({
-      streamtype: "echo_ip",
-      state(h, _s, state) {
-        h.opaque.state(state);
-        if (state === LWSSSCS_CREATING || state === LWSSSCS_DISCONNECTED && round === 1) return h.requestTx();
-        return LWSSSSRET_OK;
-      },
-      tx(_h, _o, buf, out) { source.fill(buf, 100); out.len = 100; return LWSSSSRET_OK; },
-      rx(h, buf, len, flags) {
-        h.opaque.received(buf, len, flags);
-        if (h.opaque.rxBytes === 100 && round === 0) { round = 1; p2!.close(); p2 = undefined; }
-        return h.opaque.rxBytes >= 200 ? LWSSSSRET_DESTROY_ME : LWSSSSRET_OK;
-      },
-    }, r);
-    for (let i = 0; i < 100 && round === 0; i++) await sleep(20);
-    check(round === 1, `the first 100 bytes never came back; states ${r.sequence()}`);
+    const { r, round } = twoRoundsApp(ctx2, () => { p2!.close(); p2 = undefined; });
+    for (let i = 0; i < 100 && round() === 0; i++) await sleep(20);
+    check(round() === 1, `the first 100 bytes never came back; states ${r.sequence()}`);
     p2 = startProxy({ context: local, port: p2port, log: logTo }); // at once: a busy port is retried, not fatal
     await r.until("DESTROYING");
     trace(`states restart: ${r.sequence()}\n`);

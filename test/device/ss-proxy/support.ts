@@ -277,3 +277,32 @@ export async function mqttAsLocalScenario(ctx: AppContext, local: AppContext, la
   equal(remote.r.rx.join(" "), direct.r.rx.join(" "), "the same rx chunks and flags");
   equal(remote.r.states.filter((s) => s === "QOS_ACK_REMOTE").length, 5, "a QOS_ACK_REMOTE per reading");
 }
+
+/**
+ * The two-rounds app, against Handle: connects at CREATING, sends 100 pattern bytes; when they are back it calls
+ * `breakLink()` (the case cuts the way to the proxy), and after the DISCONNECTED that follows it sends 100 more;
+ * destroys itself when all 200 came back. `round()` is 1 once the link was broken.
+ */
+export function twoRoundsApp(ctx: AppContext, breakLink: () => void): { r: Recorder; round: () => number } {
+  const r = new Recorder(new Pattern());
+  const source = new Pattern();
+  let round = 0;
+  ctx.create<Recorder>({
+    streamtype: "echo_ip",
+    state(h: Handle<Recorder>, _s, state) {
+      h.opaque.state(state);
+      if (state === LWSSSCS_CREATING || state === LWSSSCS_DISCONNECTED && round === 1) return h.requestTx();
+      return LWSSSSRET_OK;
+    },
+    tx(_h: Handle<Recorder>, _o, buf, out) { source.fill(buf, 100); out.len = 100; return LWSSSSRET_OK; },
+    rx(h: Handle<Recorder>, buf, len, flags) {
+      h.opaque.received(buf, len, flags);
+      if (h.opaque.rxBytes === 100 && round === 0) {
+        round = 1;
+        breakLink();
+      }
+      return h.opaque.rxBytes >= 200 ? LWSSSSRET_DESTROY_ME : LWSSSSRET_OK;
+    },
+  }, r);
+  return { r, round: () => round };
+}
