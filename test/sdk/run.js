@@ -192,6 +192,28 @@ const APPS = [
     ours: () => oursUntilIdle("apps/telemetry/manifest.json", 30000),
   },
   {
+    // Secure Streams' serialized proxy and its client in one device: echo_raw through a TCP link per stream, then
+    // through lws' transport mux on one link, each to the TLS echo on 7443 (test/sdk/ssproxy).
+    name: "ssproxy",
+    folder: "test/sdk/ssproxy",
+    config: {},
+    servers: { 7443: tlsEchoOn },
+    timeout: 40000,
+    finished: (line) => line.startsWith("ssproxy: done") || line.startsWith("ssproxy: FAILED"),
+    report: (run) => {
+      const line = (how) => run.traces.find((l) => l.startsWith(`ssproxy: ${how} `));
+      const want = "ok 3000 CREATING CONNECTING CONNECTED DISCONNECTED DESTROYING";
+      const check = (how) => (line(how) === `ssproxy: ${how} ${want}` ? `ok ssproxy/${how}` : `not ok ssproxy/${how} ${line(how) ?? "no line"}`);
+      const done = run.traces.find((l) => l.startsWith("ssproxy: done"));
+      return [
+        check("tcp"),
+        check("mux"),
+        done === "ssproxy: done, streams left 0" ? "ok ssproxy/streams-left" : `not ok ssproxy/streams-left ${done ?? "no done line"}`,
+      ];
+    },
+    ours: () => oursUntilIdle("test/sdk/ssproxy/manifest.json", 40000),
+  },
+  {
     name: "tipi",
     folder: "apps/tipi",
     config: {},
