@@ -1,5 +1,6 @@
 // The checks every device test shares (test/device/*/check.ts build on it): a case fails by throwing Fail with its
-// reason; why() turns whatever was thrown into the one-line reason of a "not ok <name> <why>" trace line.
+// reason; why() turns whatever was thrown into the one-line reason of a "not ok <name> <why>" trace line, and
+// run() / runAsync() report a case as that line.
 
 export class Fail extends Error {}
 
@@ -33,4 +34,29 @@ export function sameBytes(actual: Uint8Array, expected: Uint8Array, what: string
 export function why(e: unknown): string {
   const text = e instanceof Fail ? e.message : e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message}` : String(e);
   return text.replace(/\n/g, " ");
+}
+
+/** One report line, as test/support/device.js reads it: "ok <name>" or "not ok <name> <why>". */
+export function report(name: string, ok: boolean, reason = ""): void {
+  trace(ok ? `ok ${name}\n` : `not ok ${name} ${reason.replace(/\n/g, " ")}\n`);
+}
+
+/** Run a synchronous case and report it. */
+export function run(name: string, body: () => void): void {
+  try {
+    body();
+    report(name, true);
+  } catch (e) {
+    report(name, false, why(e));
+  }
+}
+
+/** Run an asynchronous case and report it. */
+export async function runAsync(name: string, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+    report(name, true);
+  } catch (e) {
+    report(name, false, why(e));
+  }
 }

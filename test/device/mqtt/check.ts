@@ -3,7 +3,7 @@
 
 import { Fail, why } from "../common/check";
 
-export { Fail, check, equal, hex, toHex, sameBytes } from "../common/check";
+export { Fail, check, equal, hex, toHex, sameBytes, report, run, runAsync } from "../common/check";
 
 /** `fn` throws an error whose `code` is `code`; returns its message. */
 export function throwsCode(code: string, fn: () => unknown, what: string): string {
@@ -15,28 +15,4 @@ export function throwsCode(code: string, fn: () => unknown, what: string): strin
     throw new Fail(`${what}: threw ${String(got ?? e)} instead of ${code}`);
   }
   throw new Fail(`${what}: did not throw ${code}`);
-}
-
-export function report(name: string, ok: boolean, reason = ""): void {
-  trace(ok ? `ok ${name}\n` : `not ok ${name} ${reason.replace(/\n/g, " ")}\n`);
-}
-
-/** Run a synchronous case and report it. */
-export function run(name: string, body: () => void): void {
-  try {
-    body();
-    report(name, true);
-  } catch (e) {
-    report(name, false, why(e));
-  }
-}
-
-/** Run an asynchronous case and report it. */
-export async function runAsync(name: string, body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-    report(name, true);
-  } catch (e) {
-    report(name, false, why(e));
-  }
 }

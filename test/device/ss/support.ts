@@ -6,49 +6,15 @@ import config from "mc/config";
 import { parsePolicy, type Policy } from "ss/policy";
 import { stateName, LWSSS_FLAG_SOM, LWSSS_FLAG_EOM, type SecureStream } from "ss";
 
-export class Fail extends Error {}
-
 /** The policy the Node side gave in mc/config (test/device/ss/servers.js testPolicy: more than the default 16 types). */
 export function testPolicy(): Policy {
   return parsePolicy(config.policy as string, { log: () => {}, limits: { maxStreams: 32 } });
 }
 
-export function check(cond: boolean, why: string): void {
-  if (!cond) throw new Fail(why);
-}
+import { Fail } from "../common/check";
 
-export function equal(actual: unknown, expected: unknown, what: string): void {
-  if (actual !== expected) throw new Fail(`${what}: expected ${String(expected)}, got ${String(actual)}`);
-}
+export { Fail, check, equal, report, run, runAsync } from "../common/check";
 
-function why(e: unknown): string {
-  const text = e instanceof Fail ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  return text.replace(/\n/g, " ");
-}
-
-export function report(name: string, ok: boolean, reason = ""): void {
-  trace(ok ? `ok ${name}\n` : `not ok ${name} ${reason}\n`);
-}
-
-export function run(name: string, body: () => void): void {
-  try {
-    body();
-    report(name, true);
-  } catch (e) {
-    report(name, false, why(e));
-  }
-}
-
-export async function runAsync(name: string, body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-    report(name, true);
-  } catch (e) {
-    report(name, false, why(e));
-  }
-}
-
-/** The fixture servers' byte stream (test/support/servers.js pattern(): xorshift32, one step per byte). */
 export class Pattern {
   #x: number;
   constructor(seed = 1) {
