@@ -14,10 +14,8 @@ import { TCPLink } from "ministream/link";
 import { connectTCP } from "ministream/tcp";
 import type { MiniStream } from "ministream/stream";
 import type { Connection } from "ministream/connection";
-import { MS_CLOSED } from "ministream/errors";
 import { INITIAL_WINDOW } from "ministream/protocol";
-import { check, equal, hex, reportAsync, Pattern } from "./ministream/check";
-import { SHA256 } from "./ministream/sha256";
+import { check, equal, hex, reportAsync, Pattern, echoPattern, drainToClose } from "./ministream/check";
 
 type Service = { kind: "tcp" | "tls"; port: number };
 const svc = config.service as Service;
@@ -47,50 +45,13 @@ async function opened(s: MiniStream): Promise<void> {
 /** Uploads `size` pattern bytes and hashes what comes back, both at once; returns the hash. */
 async function echoRun(s: MiniStream, seed: number): Promise<{ sha: string; bytes: number }> {
   await opened(s);
-  const pattern = new Pattern(seed);
-  const sha = new SHA256();
-  const chunk = new Uint8Array(1024);
-  const hash = (view: Uint8Array): number => sha.update(view);
-  let sent = 0, pending = 0, at = 0, got = 0;
-  while (got < size) {
-    let progress = 0;
-    while (sent < size) {
-      if (pending === 0) {
-        pending = size - sent < chunk.length ? size - sent : chunk.length;
-        pattern.fill(chunk, pending);
-        at = 0;
-      }
-      const n = s.write(chunk, at, pending);
-      if (n === 0) break;
-      at += n;
-      pending -= n;
-      sent += n;
-      progress += n;
-    }
-    const n = s.readTo(hash);
-    got += n;
-    progress += n;
-    if (progress === 0 && (await s.wait(10000)) === "timeout") throw new Error(`stalled at ${got} of ${size} bytes back (${sent} sent)`);
-  }
-  s.close();
-  return { sha: sha.digest(), bytes: got };
+  return echoPattern(s, size, seed, 10000);
 }
 
 /** Reads until the peer's Close; returns the hash and the count. */
 async function drain(s: MiniStream): Promise<{ sha: string; bytes: number }> {
   await opened(s);
-  const sha = new SHA256();
-  const hash = (view: Uint8Array): number => sha.update(view);
-  for (;;) {
-    let n: number;
-    try {
-      n = s.readTo(hash);
-    } catch (e) {
-      equal((e as { code?: string }).code, MS_CLOSED, "how the stream ended");
-      return { sha: sha.digest(), bytes: sha.bytes };
-    }
-    if (n === 0 && (await s.wait(10000, "readable")) === "timeout") throw new Error(`stalled after ${sha.bytes} bytes`);
-  }
+  return drainToClose(s, 10000);
 }
 
 async function many(): Promise<void> {

@@ -20,10 +20,8 @@ import { Tunnel } from "ministream/tunnel";
 import { ConnectionLink } from "ministream/link";
 import { connectTCP } from "ministream/tcp";
 import type { MiniStream } from "ministream/stream";
-import { MS_CLOSED } from "ministream/errors";
 import { INITIAL_WINDOW } from "ministream/protocol";
-import { check, equal, hex, reportAsync, Pattern } from "../ministream/check";
-import { SHA256 } from "../ministream/sha256";
+import { check, equal, hex, reportAsync, Pattern, echoPattern, drainToClose } from "../ministream/check";
 
 type Config = {
   role: "client" | "server"; port: number; relayKey: string; secretKey: string; peerKey: string; seed: number;
@@ -81,50 +79,13 @@ async function writeAll(s: MiniStream, bytes: Uint8Array): Promise<void> {
 async function echoRun(s: MiniStream, size: number, seed: number): Promise<{ sha: string; bytes: number }> {
   await streamOpen(s);
   await writeAll(s, Uint8Array.of(ECHO));
-  const pattern = new Pattern(seed);
-  const sha = new SHA256();
-  const chunk = new Uint8Array(1024);
-  const hash = (view: Uint8Array): number => sha.update(view);
-  let sent = 0, pending = 0, at = 0, got = 0;
-  while (got < size) {
-    let progress = 0;
-    while (sent < size) {
-      if (pending === 0) {
-        pending = size - sent < chunk.length ? size - sent : chunk.length;
-        pattern.fill(chunk, pending);
-        at = 0;
-      }
-      const n = s.write(chunk, at, pending);
-      if (n === 0) break;
-      at += n;
-      pending -= n;
-      sent += n;
-      progress += n;
-    }
-    const n = s.readTo(hash);
-    got += n;
-    progress += n;
-    if (progress === 0 && (await s.wait(TIMEOUT)) === "timeout") throw new Error(`stalled at ${got} of ${size} bytes back (${sent} sent)`);
-  }
-  s.close();
-  return { sha: sha.digest(), bytes: got };
+  return echoPattern(s, size, seed, TIMEOUT);
 }
 
 /** Reads until the peer's Close; returns the hash and the count. */
 async function drain(s: MiniStream): Promise<{ sha: string; bytes: number }> {
   await streamOpen(s);
-  const sha = new SHA256();
-  const hash = (view: Uint8Array): number => sha.update(view);
-  for (;;) {
-    let n: number;
-    try {
-      n = s.readTo(hash);
-    } catch (e) {
-      equal((e as { code?: string }).code, MS_CLOSED, "how the stream ended");
-      return { sha: sha.digest(), bytes: sha.bytes };
-    }
-    if (n === 0 && (await s.wait(TIMEOUT, "readable")) === "timeout") throw new Error(`stalled after ${sha.bytes} bytes`);
-  }
+  return drainToClose(s, TIMEOUT);
 }
 
 async function source(tunnel: Tunnel): Promise<MiniStream> {
