@@ -129,16 +129,21 @@ class Session {
   async record(bytes) {
     this.inspect(bytes);
     if (!this.failure && !(this.closeNotify && !this.encrypted)) {
+      const had = this.plain.length + this.out.length;
       this.stream.push(bytes);
-      await settle(this);
+      // Once the handshake is done Node's TLS decrypts a record as it is pushed: its plaintext is here now. Anything
+      // else (a close_notify, a record that yields nothing yet) is waited for.
+      if (!this.handshaken || this.plain.length + this.out.length === had) await settle(this);
     }
     if (this.closeNotify) this.sim.log("SSL: close notify");
     return this.result();
   }
 
   async write(bytes) {
+    const had = this.out.length;
     this.socket.write(bytes);
-    await settle(this);
+    // After the handshake a write is encrypted as it is made; its record is here now.
+    if (!this.handshaken || this.out.length === had) await settle(this);
     return this.take(this.out);
   }
 
