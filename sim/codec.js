@@ -3,11 +3,15 @@
 // A call's reply whose header has `error` is a failure: the XS side throws an Error with that message.
 
 export function encode(header, payload) {
-  const head = Buffer.from(JSON.stringify(header));
-  if (head.length > 0xffff) throw new Error("bridge: header too large");
-  const size = Buffer.alloc(2);
-  size.writeUInt16BE(head.length);
-  return payload && payload.length ? Buffer.concat([size, head, payload]) : Buffer.concat([size, head]);
+  const json = JSON.stringify(header);
+  const size = Buffer.byteLength(json);
+  if (size > 0xffff) throw new Error("bridge: header too large");
+  const extra = payload ? payload.length : 0;
+  const bytes = Buffer.allocUnsafe(2 + size + extra);
+  bytes.writeUInt16BE(size, 0);
+  bytes.write(json, 2);
+  if (extra) bytes.set(payload, 2 + size);
+  return bytes;
 }
 
 export function decode(bytes) {

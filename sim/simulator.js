@@ -56,6 +56,8 @@ export class Simulator {
   hosts;
   /** Bridge calls the device made, by operation ("timer.set": 3, ...): what a path costs in host calls. */
   calls = new Map();
+  /** Cranks run (events delivered and crank() evaluations): with `calls`, the round trips to the worker. */
+  cranks = 0;
   /** The device log's most recent lines, a fixed ring (a flood of log lines cannot grow the simulator). */
   #traces = [];
   #tracesNext = 0;
@@ -205,6 +207,9 @@ export class Simulator {
 
   get aborted() { return this.#aborted; }
 
+  /** The XS worker's process id (benchmarks read its CPU time from /proc). */
+  get workerPid() { return this.#worker.pid; }
+
   /** The device log's last TRACE_LINES lines, oldest first (a copy). */
   get traces() {
     const ring = this.#traces;
@@ -240,16 +245,19 @@ export class Simulator {
     }
   }
 
-  async #call(bytes) {
+  /** A bridge call from the device: its encoded reply, or a promise of it when the operation is asynchronous. */
+  #call(bytes) {
     const { header, payload } = decode(bytes);
     const fn = this.#ops.get(header.op);
     this.calls.set(header.op, (this.calls.get(header.op) ?? 0) + 1);
+    const failed = (error) => encode({ error: String(error?.message ?? error) });
+    const done = (result) => encode(result?.[0] ?? {}, result?.[1]);
     try {
       if (!fn) throw new Error(`simulator: unknown operation ${header.op}`);
-      const result = await fn(header, payload);
-      return encode(result?.[0] ?? {}, result?.[1]);
+      const result = fn(header, payload);
+      return result && typeof result.then === "function" ? result.then(done, failed) : done(result);
     } catch (error) {
-      return encode({ error: String(error?.message ?? error) });
+      return failed(error);
     }
   }
 
@@ -264,6 +272,7 @@ export class Simulator {
         if (!header) continue;
         if (this.#memory && this.#memory.baseline === null && header.k === "start" && !(await this.#preload())) break;
         let meter, answer;
+        this.cranks++;
         try {
           ({ meter, reply: answer } = await this.#worker.command(encode(header)));
         } catch (error) {

@@ -14,6 +14,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 
 const require = createRequire(import.meta.url);
+const SLASH = Buffer.from("/");
 
 export function workerPath() {
   const root = path.dirname(require.resolve("@agoric/xsnap/package.json"));
@@ -55,6 +56,9 @@ export class XsWorker {
 
   get busy() { return this.#pending !== null; }
 
+  /** The worker's process id (benchmarks read its CPU time). */
+  get pid() { return this.#child.pid; }
+
   /** Evaluate a script as one crank; resolves to { meter, reply }. */
   evaluate(source) { return this.#crank(Buffer.concat([Buffer.from("e"), Buffer.from(source)])); }
 
@@ -82,7 +86,13 @@ export class XsWorker {
   }
 
   #send(bytes) {
-    this.#child.stdio[3].write(Buffer.concat([Buffer.from(`${bytes.length}:`), bytes, Buffer.from(",")]));
+    // One buffer per message: `length:` bytes `,`
+    const head = `${bytes.length}:`;
+    const frame = Buffer.allocUnsafe(head.length + bytes.length + 1);
+    frame.write(head, 0, "latin1");
+    frame.set(bytes, head.length);
+    frame[frame.length - 1] = 0x2c;
+    this.#child.stdio[3].write(frame);
   }
 
   #receive(data) {
@@ -99,18 +109,30 @@ export class XsWorker {
     }
   }
 
+  #answer(reply) {
+    this.#send(reply && reply.length ? Buffer.concat([SLASH, reply]) : SLASH);
+  }
+
+  // onCommand encodes its own failures for the worker; one that escapes it cannot be answered in a form the
+  // worker understands, so the worker is stopped and the crank under way fails with the reason.
+  #commandFailed(error) {
+    this.stderr += `host command failed: ${error?.message ?? error}\n`;
+    this.kill();
+  }
+
   #dispatch(message) {
     const tag = message[0];
     if (tag === 0x3f /* ? */) {
-      Promise.resolve()
-        .then(() => this.#onCommand(message.subarray(1)))
-        .then((reply) => this.#send(Buffer.concat([Buffer.from("/"), reply ?? Buffer.alloc(0)])),
-          (error) => {
-            // onCommand encodes its own failures for the worker; one that escapes it cannot be answered in a form
-            // the worker understands, so the worker is stopped and the crank under way fails with the reason.
-            this.stderr += `host command failed: ${error?.message ?? error}\n`;
-            this.kill();
-          });
+      // A command answered at once is answered at once (no promise turn): the worker is blocked until it is.
+      let reply;
+      try {
+        reply = this.#onCommand(message.subarray(1));
+      } catch (error) {
+        this.#commandFailed(error);
+        return;
+      }
+      if (reply && typeof reply.then === "function") reply.then((r) => this.#answer(r), (error) => this.#commandFailed(error));
+      else this.#answer(reply);
       return;
     }
     const p = this.#pending;
