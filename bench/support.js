@@ -1,5 +1,6 @@
 // What the benchmarks that drive a device app share: XS compute summed over every crank (events and calls alike)
 // while counting, and waiting for a line the device traces.
+import { readFileSync } from "node:fs";
 import { XsWorker } from "../sim/xsnap.js";
 
 /** Counts the XS compute of every crank between start() and stop(); restore() puts XsWorker back as it was. */
@@ -33,4 +34,22 @@ export function traceWatch() {
     waiters.push(watch);
   });
   return { onTrace, traced };
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux; null elsewhere). */
+export function processCpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+const CLOCK_TICKS = 100; // USER_HZ: what /proc counts utime and stime in on Linux
+
+/** The median of numbers. */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
