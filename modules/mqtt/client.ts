@@ -150,7 +150,8 @@ export class MQTTClient {
   /** The last topic published to and its UTF-8 length; its bytes in #topicBytes when they fit (#topicEncoded). */
   #topic: string | undefined;
   #topicLength = 0;
-  #topicEncoded = false;
+  /** The topic's bytes (a view of #topicBytes of its length), or undefined when they do not fit there. */
+  #topicEncoded: Uint8Array | undefined;
   readonly #topicBytes = new Uint8Array(TOPIC_CACHE);
   #connectTimeout: number;
   #reconnectDelay: number;
@@ -290,7 +291,7 @@ export class MQTTClient {
       if (n < 0) throw new MQTTError(MQTT_BAD_ARGUMENT, `${JSON.stringify(topic)} is not a topic name (1-65535 bytes, no wildcard, no U+0000)`);
       this.#topic = topic;
       this.#topicLength = n;
-      this.#topicEncoded = encodeTopicName(this.#topicBytes, topic) === n;
+      this.#topicEncoded = encodeTopicName(this.#topicBytes, topic) === n ? this.#topicBytes.subarray(0, n) : undefined;
     }
     const size = publishSizeOf(this.#topicLength, payloadLength(payload), qos);
     if (size > this.#maxPacketSize) {
@@ -298,7 +299,7 @@ export class MQTTClient {
     }
     const id = qos ? this.#nextId() : 0;
     const at = this.#outbox.reserve(size, qos, id);
-    writePublish(this.#outbox.storage, at, size, this.#topicEncoded ? this.#topicBytes : topic, this.#topicLength, payload, qos, retain === true, false, id);
+    writePublish(this.#outbox.storage, at, size, this.#topicEncoded ?? topic, this.#topicLength, payload, qos, retain === true, false, id);
     if (this.#state === "connected" && this.#conn) this.#flushSafe(this.#conn);
     return id;
   }

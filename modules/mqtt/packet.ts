@@ -185,6 +185,10 @@ export function remainingLengthSize(value: number): number {
 
 /** Writes `value` as a Remaining Length at into[at]; returns the index after it. */
 export function writeRemainingLength(into: Uint8Array, at: number, value: number): number {
+  if (value >= 0 && value < 128) {
+    into[at] = value;
+    return at + 1;
+  }
   remainingLengthSize(value);
   do {
     let digit = value & 0x7f;
@@ -472,6 +476,7 @@ export function encodeConnect(into: Uint8Array, offset: number, fields: ConnectF
 
 /** The Remaining Length of a packet of `size` bytes in all (the inverse of 1 + remainingLengthSize(r) + r). */
 function remainingOf(size: number): number {
+  if (size >= 2 && size < 130) return size - 2; // one byte of Remaining Length
   for (let n = 1; n <= MAX_REMAINING_LENGTH_BYTES; n++) {
     const r = size - 1 - n;
     if (r >= 0 && remainingLengthSize(r) === n) return r;
@@ -547,10 +552,20 @@ export function writePublish(
   into: Uint8Array, offset: number, size: number, topic: Uint8Array | string, topicLength: number,
   payload: Uint8Array | string, qos: number, retain: boolean, dup: boolean, packetId: number,
 ): number {
-  const at = writeUint16(into, publishHeader(into, offset, size, qos, retain, dup), topicLength);
+  // Straight through (a PUBLISH per message is the hot path): fixed header, Topic Name, Packet Identifier, payload.
+  let at = publishHeader(into, offset, size, qos, retain, dup);
+  into[at] = topicLength >>> 8;
+  into[at + 1] = topicLength & 0xff;
+  at += 2;
   if (typeof topic === "string") writeUTF8(into, at, topic);
   else into.set(topicLength === topic.byteLength ? topic : topic.subarray(0, topicLength), at);
-  return publishRest(into, offset, at + topicLength, qos, packetId, payload);
+  at += topicLength;
+  if (qos > 0) {
+    into[at] = packetId >>> 8;
+    into[at + 1] = packetId & 0xff;
+    at += 2;
+  }
+  return writeData(into, at, payload) - offset;
 }
 
 /** A PUBLISH's fixed header: returns where its Topic Name's length goes. */
@@ -677,6 +692,19 @@ export function decode(bytes: Uint8Array, offset: number, length: number, into: 
   into.reason = "";
   if (length < 1) return NEED_MORE;
   const byte1 = bytes[offset]!;
+  // A whole PUBACK (what a QoS 1 publisher reads most): the general path below gives the same fields.
+  if (byte1 === PUBACK << 4 && length >= 4 && bytes[offset + 1] === 2 && maxPacketSize >= 4) {
+    const id = (bytes[offset + 2]! << 8) | bytes[offset + 3]!;
+    if (id !== 0) {
+      into.type = PUBACK;
+      into.flags = 0;
+      into.headerSize = 2;
+      into.remainingLength = 2;
+      into.size = 4;
+      into.packetId = id;
+      return PACKET;
+    }
+  }
   const type = byte1 >> 4;
   const flags = byte1 & 0x0f;
   into.type = type;
