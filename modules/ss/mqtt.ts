@@ -54,28 +54,32 @@ class Ring {
   get free(): number { return this.buf.length - this.count; }
   put(src: Uint8Array, at: number, len: number): number {
     const buf = this.buf, size = buf.length;
-    const n = len < this.free ? len : this.free;
-    let tail = (this.head + this.count) % size;
-    for (let done = 0; done < n;) {
-      const run = Math.min(n - done, size - tail);
-      buf.set(src.subarray(at + done, at + done + run), tail);
-      done += run;
-      tail = (tail + run) % size;
+    const free = size - this.count;
+    const n = len < free ? len : free;
+    if (n <= 0) return 0;
+    let tail = this.head + this.count;
+    if (tail >= size) tail -= size;
+    const first = size - tail; // room before the end of the storage
+    if (n <= first) buf.set(src.subarray(at, at + n), tail);
+    else {
+      buf.set(src.subarray(at, at + first), tail);
+      buf.set(src.subarray(at + first, at + n), 0);
     }
     this.count += n;
     return n;
   }
   take(into: Uint8Array, at: number, len: number): number {
-    const buf = this.buf, size = buf.length;
+    const buf = this.buf, size = buf.length, head = this.head;
     const n = len < this.count ? len : this.count;
-    for (let done = 0; done < n;) {
-      const run = Math.min(n - done, size - this.head);
-      into.set(buf.subarray(this.head, this.head + run), at + done);
-      done += run;
-      this.head = (this.head + run) % size;
+    if (n <= 0) return 0;
+    const first = size - head; // bytes before the end of the storage
+    if (n <= first) into.set(buf.subarray(head, head + n), at);
+    else {
+      into.set(buf.subarray(head, size), at);
+      into.set(buf.subarray(0, n - first), at + first);
     }
     this.count -= n;
-    if (this.count === 0) this.head = 0;
+    this.head = this.count === 0 ? 0 : head + n >= size ? head + n - size : head + n;
     return n;
   }
 }
