@@ -260,7 +260,7 @@ async function telemetryFigures() {
     return { ms, compute, nodeCpu: nodeCpuMs() - c0, workerCpu: w0 === null || w1 === null ? NaN : w1 - w0, trips: roundTrips() - r0 };
   };
   const turns = [];
-  let heapFigures, outageFigures, calls;
+  let heapFigures, outageFigures, calls, localCompute;
   // A count that has stopped moving for 500 ms (what a broker received once the device has sent all it kept).
   const settled = async (count) => {
     let last = -1, since = Date.now();
@@ -305,6 +305,11 @@ async function telemetryFigures() {
     const inOrder = seqs.every((v, i) => v === OUTAGE_N - delivered + i);
     outageFigures = { before: beforeOutage, queued: queuedHeap, after: await heap(), delivered, inOrder };
     await sim.crank(`importNow("${MOD}").close();`);
+    // The same stream over an in-XS broker (qos1-bench's LocalBroker): no TLS socket, no bridge, one crank.
+    await sim.crank(`importNow("${MOD}").openLocal();`);
+    await sim.crank(`importNow("${MOD}").go(${N}, ${WINDOW});`); // warm-up
+    localCompute = (await sim.crank(`importNow("${MOD}").go(${HEAP_N}, ${WINDOW});`)).meter.compute / HEAP_N;
+    await sim.crank(`importNow("${MOD}").close();`);
   } finally {
     meter.restore();
     await sim.close();
@@ -324,6 +329,7 @@ async function telemetryFigures() {
   console.log(`    mqtt.js  ${(1e6 / node).toFixed(0).padStart(4)} us wall = Node ${per("nodeCpu", "mqttjs").toFixed(0)} us CPU (aedes, both TLS ends, mqtt.js, one process)`);
   console.log(`    bridge round trips (cranks + host calls) per message ${(per("trips", "device") / 1000).toFixed(2)}; host calls ${calls.toFixed(2)}`);
   console.log(`  XS compute per published message  ${perMessage.toFixed(0)}  (every crank of the timed runs: ss, mqtt, PUBACK, the TLS socket's JS)`);
+  console.log(`    the device path alone             ${localCompute.toFixed(0)}  (ss, mqtt and the app's callbacks over an in-XS broker that acknowledges at once: no TLS socket, no bridge)`);
   console.log(`  heap per open stream              ${heapFigures.stream} slots (connected, after gc, over the module loaded)`);
   console.log(`  heap over ${HEAP_N} messages         ${heapFigures.before} before, ${heapFigures.after} after gc  (growth ${heapFigures.after - heapFigures.before}; a bare gc crank adds 1)`);
   const o = outageFigures;
