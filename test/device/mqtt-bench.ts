@@ -1,73 +1,19 @@
 // Measuring hooks for the MQTT client inside XS (test/mqtt-bench.test.js calls them in cranks and reads XS's meter):
-// a client connected to an in-XS fake broker (a Connection that answers CONNECT with CONNACK and each QoS 1 PUBLISH
+// a client connected to an in-XS broker (common/local-broker: it answers CONNECT with CONNACK and each QoS 1 PUBLISH
 // with its PUBACK, and takes every byte at once), so what is counted is the client's own work per message: encode
 // into the outbox, write, and for QoS 1 the PUBACK read, decoded and matched. No network, no TLS.
 import { MQTTClient } from "mqtt/client";
-import type { Connection } from "mqtt/client";
-import { Packet, decode, encodePublish, encodePuback, PACKET, CONNECT, PUBLISH } from "mqtt/packet";
-
-class FakeBroker implements Connection {
-  #rx = new Uint8Array(4096);
-  #have = 0;
-  #packet = new Packet();
-  #wake: ((result: string) => void) | undefined;
-  written = 0;
-
-  isOpen(): boolean { return true; }
-
-  read(into: Uint8Array, offset: number, length: number): number {
-    const n = Math.min(this.#have, length);
-    if (n === 0) return 0;
-    into.set(this.#rx.subarray(0, n), offset);
-    this.#rx.copyWithin(0, n, this.#have);
-    this.#have -= n;
-    return n;
-  }
-
-  /** Takes every byte; answers whole packets (the client writes whole packets to a connection that takes all). */
-  write(bytes: Uint8Array, offset: number, length: number): number {
-    const p = this.#packet;
-    let at = offset;
-    const end = offset + length;
-    while (at < end && decode(bytes, at, end - at, p) === PACKET) {
-      if (p.type === CONNECT) this.#answer(0x20, 0x02, 0x00, 0x00);
-      else if (p.type === PUBLISH && p.qos === 1) this.#have += encodePuback(this.#rx, this.#have, p.packetId);
-      at += p.size;
-    }
-    this.written += length;
-    if (this.#have > 0 && this.#wake) {
-      const wake = this.#wake;
-      this.#wake = undefined;
-      wake("readable");
-    }
-    return length;
-  }
-
-  #answer(...bytes: number[]): void {
-    for (const b of bytes) this.#rx[this.#have++] = b;
-  }
-
-  wait(_timeoutMs: number): Promise<string> {
-    if (this.#have > 0) return Promise.resolve("readable");
-    return new Promise((resolve) => {
-      this.#wake = resolve;
-    });
-  }
-
-  close(): void {
-    this.#wake?.("state");
-    this.#wake = undefined;
-  }
-}
+import { Packet, decode, encodePublish, PACKET } from "mqtt/packet";
+import { LocalBroker } from "./common/local-broker";
 
 let client: MQTTClient | undefined;
-let broker: FakeBroker | undefined;
+let broker: LocalBroker | undefined;
 const payload = new Uint8Array(64).fill(0x61);
 const scratch = new Uint8Array(256);
 
 /** A client connected to the fake broker (its CONNACK is handled in this crank's promise jobs). */
 export function setup(): void {
-  broker = new FakeBroker();
+  broker = new LocalBroker();
   const fake = broker;
   client = new MQTTClient({ transport: () => fake, clientId: "bench", keepAlive: 0, outboxSize: 4096, maxPacketSize: 256, tag: "bench" });
   client.connect();

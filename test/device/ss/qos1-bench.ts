@@ -7,7 +7,7 @@
 // openLocal() instead of open(): the same stream over an in-XS broker, for the device path's own compute.
 import { createContext, LWSSSSRET_OK, LWSSSCS_CONNECTED, LWSSSCS_DISCONNECTED, LWSSSCS_QOS_ACK_REMOTE, LWSSS_FLAG_SOM, LWSSS_FLAG_EOM, type SecureStream } from "ss";
 import { testPolicy } from "./support";
-import type { Transport } from "ss/protocol";
+import { LocalBroker } from "../common/local-broker";
 
 type Run = { n: number; window: number; sent: number; acked: number; seq: number };
 const PAYLOAD = "{\"unit\":\"7\",\"seq\":000000,\"t\":21.97,\"h\":49.46,\"dropped\":0}"; // 57 bytes, seq patched in
@@ -17,78 +17,13 @@ const TEMPLATE = new Uint8Array(PAYLOAD.length);
 for (let i = 0; i < PAYLOAD.length; i++) TEMPLATE[i] = PAYLOAD.charCodeAt(i);
 let h: SecureStream<Run> | undefined;
 
-/**
- * The same stream over an in-XS broker instead of TLS to aedes (openLocal()): a Transport that answers CONNECT with
- * CONNACK and each QoS 1 PUBLISH with its PUBACK and takes every byte at once. What a run costs then is the device
- * path's own XS compute (ss, mqtt, the app's callbacks), without the TLS socket's JS and the simulator's bridge.
- */
-class LocalBroker implements Transport {
-  state: Transport["state"] = "open";
-  error: Transport["error"] = undefined;
-  readonly writable = 4096;
-  #rx = new Uint8Array(4096);
-  #have = 0;
-  #wake: ((result: string) => void) | undefined;
-
-  read(into: Uint8Array, offset = 0, length = into.byteLength - offset): number {
-    const n = Math.min(this.#have, length);
-    if (n === 0) return 0;
-    into.set(this.#rx.subarray(0, n), offset);
-    this.#rx.copyWithin(0, n, this.#have);
-    this.#have -= n;
-    return n;
-  }
-
-  /** Takes every byte. Whole packets only (the client writes whole packets to a connection that takes all); the
-   * fixed header is read just far enough to answer, so the broker's share of a run stays small. */
-  write(bytes: Uint8Array, offset = 0, length = bytes.byteLength - offset): number {
-    const rx = this.#rx;
-    let at = offset;
-    const end = offset + length;
-    while (at < end) {
-      const type = bytes[at]! >> 4;
-      let remaining = 0, shift = 0, i = at + 1;
-      for (;;) {
-        const b = bytes[i++]!;
-        remaining += (b & 0x7f) << shift;
-        if (b < 0x80) break;
-        shift += 7;
-      }
-      if (type === 1) { // CONNECT: CONNACK, session new, accepted
-        rx[this.#have] = 0x20; rx[this.#have + 1] = 2; rx[this.#have + 2] = 0; rx[this.#have + 3] = 0;
-        this.#have += 4;
-      } else if (type === 3 && (bytes[at]! & 0x06) === 0x02) { // QoS 1 PUBLISH: PUBACK its Packet Identifier
-        const id = i + 2 + ((bytes[i]! << 8) | bytes[i + 1]!);
-        rx[this.#have] = 0x40; rx[this.#have + 1] = 2; rx[this.#have + 2] = bytes[id]!; rx[this.#have + 3] = bytes[id + 1]!;
-        this.#have += 4;
-      }
-      at = i + remaining;
-    }
-    if (this.#have > 0 && this.#wake) {
-      const wake = this.#wake;
-      this.#wake = undefined;
-      wake("readable");
-    }
-    return length;
-  }
-
-  wait(_timeoutMs: number): Promise<string> {
-    if (this.#have > 0 || this.state !== "open") return Promise.resolve(this.#have > 0 ? "readable" : "state");
-    return new Promise((resolve) => { this.#wake = resolve; });
-  }
-
-  close(): void {
-    this.state = "closed";
-    this.#wake?.("state");
-    this.#wake = undefined;
-  }
-}
-
 export function open(): void {
   start(createContext({ policy: testPolicy(), log: () => {} }));
 }
 
-/** open(), over the in-XS broker (LocalBroker): CONNECTED comes within this crank's promise jobs. */
+/** open(), over an in-XS broker (common/local-broker): CONNECTED comes within this crank's promise jobs. What a run
+ * costs then is the device path's own XS compute (ss, mqtt, the app's callbacks), without the TLS socket's JS and
+ * the simulator's bridge. */
 export function openLocal(): void {
   start(createContext({ policy: testPolicy(), log: () => {}, tls: () => new LocalBroker() }));
 }
