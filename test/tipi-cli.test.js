@@ -4,6 +4,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import net from "node:net";
+import { closedPort } from "./support/ports.js";
 import https from "node:https";
 import { spawn } from "node:child_process";
 import * as S from "./support/servers.js";
@@ -19,14 +20,6 @@ async function httpsServer(handler) {
   return { port: server.address().port, close: () => { server.closeAllConnections(); server.close(); } };
 }
 
-/** A port nothing listens on. */
-async function closedPort() {
-  const probe = net.createServer();
-  await new Promise((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** `tipi ARGS` run until its stderr shows `ready` (then it is stopped) or it exits; resolves { code, stderr }. */
 function runUntil(args, ready, ms = 20000) {

@@ -5,6 +5,7 @@
 // test/conformance/serve.js starts the same fixtures on the fixed ports the case manifests name, for a run in the
 // SDK's own simulator.
 import net from "node:net";
+import { closedPort as anyClosedPort } from "./ports.js";
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { Simulator } from "../../sim/simulator.js";
@@ -50,10 +51,7 @@ async function tcpReset() {
 
 /** A port where nothing listens (bound, then released): a connection to it is refused. */
 async function closedPort() {
-  const server = net.createServer();
-  const port = await listen(server);
-  await new Promise((done) => server.close(done));
-  return { port, close: async () => {} };
+  return { port: await anyClosedPort(), close: async () => {} };
 }
 
 /**

@@ -173,13 +173,7 @@ export async function pipeServer() {
 }
 
 /** A free port with nothing listening on it (a service that is not there). */
-export async function closedPort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, "127.0.0.1", r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
+export { closedPort } from "../../support/ports.js";
 
 const TLS = () => ({ cert: Buffer.concat([certs.serverPem, Buffer.from("\n"), certs.caPem]), key: certs.serverKey, minVersion: "TLSv1.2" });
 

@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
+import { closedPort } from "../../support/ports.js";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,14 +23,8 @@ export function mosquittoBinary() {
   throw new Error("mosquitto is not installed: these tests need Debian's broker (apt-get install -y mosquitto; .ci/run installs it)");
 }
 
-/** A free port on 127.0.0.1 (bound, then closed). */
-export async function freePort() {
-  const probe = net.createServer();
-  await new Promise((r) => probe.listen(0, "127.0.0.1", r));
-  const port = probe.address().port;
-  await new Promise((r) => probe.close(r));
-  return port;
-}
+/** A free port on 127.0.0.1, outside the ephemeral range (test/support/ports.js). */
+export const freePort = closedPort;
 
 function connectable(port) {
   return new Promise((resolve) => {

@@ -3,7 +3,6 @@
 // Every server listens on 127.0.0.1 with the fixture certificates (test/fixtures/certs: leaf + CA, P-256).
 import https from "node:https";
 import tls from "node:tls";
-import net from "node:net";
 import crypto from "node:crypto";
 import { certs, pattern, sha256 } from "../../support/servers.js";
 import { runDevice } from "../../support/device.js";
@@ -11,13 +10,7 @@ import { runDevice } from "../../support/device.js";
 export const MANIFEST = "test/device/ss/manifest.json";
 
 /** A port nothing listens on (bound, then closed). */
-export async function closedPort() {
-  const probe = net.createServer();
-  await new Promise((r) => probe.listen(0, "127.0.0.1", r));
-  const port = probe.address().port;
-  await new Promise((r) => probe.close(r));
-  return port;
-}
+export { closedPort } from "../../support/ports.js";
 
 /**
  * The test policy: one stream type per situation, all on 127.0.0.1 / localhost. `ports` holds the servers' ports
