@@ -29,6 +29,32 @@ async function muxToPeer(role: "client" | "proxy", extra: Partial<ConstructorPar
   return { mux, peer: peer!, tape: new Tape(peer!) };
 }
 
+type Link = Awaited<ReturnType<typeof muxToPeer>>;
+
+/** A case on a new link to the fake peer, the handshake done first (unless `up` is false); the mux closed after. */
+async function onLink(
+  role: "client" | "proxy", options: Partial<ConstructorParameters<typeof Mux>[0]> & { up?: boolean },
+  body: (link: Link) => Promise<void>,
+): Promise<void> {
+  const { up = true, ...extra } = options;
+  const link = await muxToPeer(role, extra);
+  try {
+    if (up) await handshake(link.tape, link.peer, link.mux);
+    await body(link);
+  } finally {
+    link.mux.close();
+  }
+}
+
+/** The client's first channel: REQ F0 FF, the peer's ACK F1 FF, then writable. */
+async function openChannel({ mux, peer, tape }: Link): Promise<ChannelUser> {
+  const a = new ChannelUser(mux);
+  equal(await tape.next(2, "REQ"), "f0 ff", "REQ");
+  peer.send(bytes("f1 ff"));
+  check(await until(() => a.writable > 0), "open");
+  return a;
+}
+
 /** The peer answers the mux's first PING (F9 F6 t, read off the tape) with a PONG; the mux sends PONGACK, up. */
 async function handshake(tape: Tape, peer: { send(b: Uint8Array): void }, mux: Mux): Promise<void> {
   const ping = await tape.bytes(10, "RESET_TRANSPORT + PING");
@@ -44,8 +70,7 @@ async function handshake(tape: Tape, peer: { send(b: Uint8Array): void }, mux: M
 async function main(): Promise<void> {
   // lws_transport_mux_pending: a PING is due at start; the link is DOWN, so RESET_TRANSPORT goes first
   await runAsync("golden-reset-and-ping-at-start-F9-F6-lws_transport_mux_pending", async () => {
-    const { mux, tape } = await muxToPeer("client");
-    try {
+    await onLink("client", { up: false }, async ({ mux, tape }) => {
       const before = Time.ticks * 1000;
       const b = await tape.bytes(10, "F9 F6 t[8]");
       equal(b[0], 0xf9, "RESET_TRANSPORT first, while the link is down");
@@ -53,15 +78,12 @@ async function main(): Promise<void> {
       const t = u64(b, 2);
       check(t >= before - 1000000 && t <= Time.ticks * 1000, `PING carries the monotonic µs: ${t} vs ${before}`);
       equal(mux.up, false, "down until the round completes");
-    } finally {
-      mux.close();
-    }
+    });
   });
 
   // lws_transport_mux_rx_parse LWSTMCPAR_T64_1 (PING) -> lws_transport_mux_pending: F7 echo[8] now[8]
   await runAsync("golden-pong-F7-echo-then-own-time-lws_transport_mux_pending", async () => {
-    const { mux, peer, tape } = await muxToPeer("client");
-    try {
+    await onLink("client", { up: false }, async ({ mux, peer, tape }) => {
       await tape.bytes(10, "first ping");
       peer.send(bytes("f6 01 02 03 04 05 06 07 08"));
       const b = await tape.bytes(17, "PONG");
@@ -69,15 +91,12 @@ async function main(): Promise<void> {
       equal(Array.from(b.subarray(1, 9)).join(","), "1,2,3,4,5,6,7,8", "the PING's time echoed");
       const t = u64(b, 9);
       check(t <= Time.ticks * 1000 && t > 0, "its own monotonic µs");
-    } finally {
-      mux.close();
-    }
+    });
   });
 
   // LWSTMCPAR_T64_2 (PONG matching our PING) -> PONGACK with the unix time, and the PING sender is OPERATIONAL
   await runAsync("golden-pongack-F8-unixtime-lws_transport_mux_pending-link-up", async () => {
-    const { mux, peer, tape } = await muxToPeer("client");
-    try {
+    await onLink("client", { up: false }, async ({ mux, peer, tape }) => {
       const ping = await tape.bytes(10, "ping");
       const pong = new Uint8Array(17);
       pong[0] = 0xf7;
@@ -89,28 +108,22 @@ async function main(): Promise<void> {
       check(Math.abs(u - Date.now() * 1000) < 10000000, `unix time µs: ${u} vs ${Date.now() * 1000}`);
       check(await until(() => mux.up), "up after PONGACK");
       equal(mux.stats.linkUps, 1, "link ups");
-    } finally {
-      mux.close();
-    }
+    });
   });
 
   await runAsync("a-pong-with-the-wrong-echo-is-ignored", async () => {
-    const { mux, peer, tape } = await muxToPeer("client", { pongGraceMs: 300, downRetryMs: 5000 });
-    try {
+    await onLink("client", { pongGraceMs: 300, downRetryMs: 5000, up: false }, async ({ mux, peer, tape }) => {
       await tape.bytes(10, "ping");
       peer.send(bytes("f7 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 02"));
       await sleep(150);
       equal(tape.pending, 0, "no PONGACK for a PONG that does not echo our PING");
       equal(mux.up, false, "still down");
-    } finally {
-      mux.close();
-    }
+    });
   });
 
   // The other side of the round: PONGACK received (LWSTMCPAR_T64_1) -> OPERATIONAL
   await runAsync("pongack-received-takes-the-link-up-lws_transport_mux_rx_parse", async () => {
-    const { mux, peer, tape } = await muxToPeer("proxy");
-    try {
+    await onLink("proxy", { up: false }, async ({ mux, peer, tape }) => {
       await tape.bytes(10, "ping");
       peer.send(bytes("f6 00 00 00 00 00 00 00 07"));
       equal(await tape.next(9, "PONG head"), "f7 00 00 00 00 00 00 00 07", "PONG echoes");
@@ -118,16 +131,13 @@ async function main(): Promise<void> {
       peer.send(bytes("f8 00 06 5c 00 00 00 00 00"));
       check(await until(() => mux.up), "up at PONGACK");
       check(mux.peerUnixTimeUs === 0x065c0000000000, `the peer's unix time kept: ${mux.peerUnixTimeUs}`);
-    } finally {
-      mux.close();
-    }
+    });
   });
 
   // lws_transport_mux_next_free: the client (no LWSTMINFO_SERVER) counts down from 255;
   // lws_transport_mux_pending LWSTMC_PENDING_CREATE_CHANNEL: F0 ch
   await runAsync("golden-channel-req-F0-ff-then-F0-fe-lws_transport_mux_pending", async () => {
-    const { mux, peer, tape } = await muxToPeer("client");
-    try {
+    await onLink("client", { up: false }, async ({ mux, peer, tape }) => {
       const a = new ChannelUser(mux);
       await sleep(50);
       equal(tape.pending, 10, "no CHANNEL_REQ while the link is down (only the PING)");
@@ -163,19 +173,15 @@ async function main(): Promise<void> {
       equal(await tape.next(7, "last data then FIN"), "f5 ff 00 01 7a f2 ff", "queued bytes, then CHANNEL_NACK as FIN");
       equal(mux.channels, 0, "channels");
       equal(a.errors, 0, "no onError after our own close");
-    } finally {
-      mux.close();
-    }
+    });
   });
 
   // The proxy's side: LWSTMINFO_SERVER; CHANNEL_REQ -> PENDING_CREATE_CHANNEL_ACK -> F1 ch, the channel handed on
   await runAsync("golden-channel-ack-F1-lws_transport_mux_pending-PENDING_CREATE_CHANNEL_ACK", async () => {
     const opened: number[] = [];
-    const { mux, peer, tape } = await muxToPeer("proxy", {
+    await onLink("proxy", {
       onChannel: (ch) => { opened.push(ch.index); ch.attach({}); },
-    });
-    try {
-      await handshake(tape, peer, mux);
+    }, async ({ mux, peer, tape }) => {
       peer.send(bytes("f0 ff f0 fe"));
       equal(await tape.next(4, "CHANNEL_ACKs"), "f1 ff f1 fe", "ACKs");
       check(await until(() => opened.length === 2), "onChannel");
@@ -186,29 +192,21 @@ async function main(): Promise<void> {
       // a FIN from the client frees the index; the same index may be asked for again
       peer.send(bytes("f2 ff f0 ff"));
       equal(await tape.next(2, "ACK again"), "f1 ff", "index reused after its FIN");
-    } finally {
-      mux.close();
-    }
+    });
   });
 
   await runAsync("a-full-proxy-refuses-a-channel-with-F2", async () => {
-    const { mux, peer, tape } = await muxToPeer("proxy", { maxChannels: 1, onChannel: (ch) => { ch.attach({}); } });
-    try {
-      await handshake(tape, peer, mux);
+    await onLink("proxy", { maxChannels: 1, onChannel: (ch) => { ch.attach({}); } }, async ({ mux, peer, tape }) => {
       peer.send(bytes("f0 ff f0 fe"));
       // lws_transport_mux_pending's order: PING, PONG, PONGACK, FINs, then the channels' control bytes
       equal(await tape.next(4, "NACK, ACK"), "f2 fe f1 ff", "the second refused (FINs go before channel control)");
       equal(mux.stats.refused, 1, "refused");
-    } finally {
-      mux.close();
-    }
+    });
   });
 
   // LWSTMCPAR_PLENL for an unknown channel: payload skipped, fin bit -> F2 ch; the link stays in step
   await runAsync("mux-for-an-unknown-channel-is-skipped-and-answered-F2", async () => {
-    const { mux, peer, tape } = await muxToPeer("client");
-    try {
-      await handshake(tape, peer, mux);
+    await onLink("client", {}, async ({ mux, peer, tape }) => {
       peer.send(bytes("f5 77 00 03 f6 f6 f6 f6 00 00 00 00 00 00 00 09"));
       // lws_transport_mux_pending's order: the PONG, then the FIN
       equal(await tape.next(9, "PONG head"), "f7 00 00 00 00 00 00 00 09", "the PING after the skipped payload");
@@ -216,15 +214,11 @@ async function main(): Promise<void> {
       equal(await tape.next(2, "FIN"), "f2 77", "CHANNEL_NACK for the unknown channel");
       equal(mux.up, true, "still up");
       equal(mux.stats.unknownChannel, 1, "counted");
-    } finally {
-      mux.close();
-    }
+    });
   });
 
   await runAsync("channel-close-F3-is-answered-F4-and-ends-the-channel", async () => {
-    const { mux, peer, tape } = await muxToPeer("client");
-    try {
-      await handshake(tape, peer, mux);
+    await onLink("client", {}, async ({ mux, peer, tape }) => {
       const a = new ChannelUser(mux);
       equal(await tape.next(2, "REQ"), "f0 ff", "REQ");
       peer.send(bytes("f1 ff f5 ff 00 01 21 f3 ff"));
@@ -235,21 +229,14 @@ async function main(): Promise<void> {
       await sleep(50);
       equal(tape.pending, 0, "a stray CLOSE_ACK, ACK or NACK is ignored");
       equal(mux.up, true, "still up");
-    } finally {
-      mux.close();
-    }
+    });
   });
 
   // LWSTMCPAR_CMD, default: an unknown command takes the link DOWN (fail_transport); every channel ends; the
   // next PING goes behind RESET_TRANSPORT, and the link recovers with a new round
   await runAsync("unknown-command-resets-the-link-and-it-recovers", async () => {
-    const { mux, peer, tape } = await muxToPeer("client");
-    try {
-      await handshake(tape, peer, mux);
-      const a = new ChannelUser(mux);
-      equal(await tape.next(2, "REQ"), "f0 ff", "REQ");
-      peer.send(bytes("f1 ff"));
-      check(await until(() => a.writable > 0), "open");
+    await onLink("client", {}, async ({ mux, peer, tape }) => {
+      const a = await openChannel({ mux, peer, tape });
       peer.send(bytes("42 f6 00 00 00 00 00 00 00 01"));
       check(await until(() => !mux.up), "down");
       check(await until(() => a.errors === 1), "the channel ended with the link");
@@ -266,15 +253,11 @@ async function main(): Promise<void> {
       const b = new ChannelUser(mux);
       equal(await tape.next(2, "REQ"), "f0 fe", "a new channel (the cursor moves on)");
       b.ch!.close();
-    } finally {
-      mux.close();
-    }
+    });
   });
 
   await runAsync("reset-transport-F9-takes-the-receivers-link-down", async () => {
-    const { mux, peer, tape } = await muxToPeer("proxy", { onChannel: (ch) => { ch.attach({}); } });
-    try {
-      await handshake(tape, peer, mux);
+    await onLink("proxy", { onChannel: (ch) => { ch.attach({}); } }, async ({ mux, peer, tape }) => {
       peer.send(bytes("f0 ff"));
       equal(await tape.next(2, "ACK"), "f1 ff", "ACK");
       check(await until(() => mux.channels === 1), "one channel");
@@ -282,16 +265,12 @@ async function main(): Promise<void> {
       check(await until(() => !mux.up), "down");
       equal(mux.channels, 0, "channels destroyed");
       equal(await tape.next(2, "reset + ping"), "f9 f6", "probing again");
-    } finally {
-      mux.close();
-    }
+    });
   });
 
   // sul_ping_cb: no PONG within the grace -> DOWN; probed again after 2 s (here downRetryMs)
   await runAsync("no-pong-within-the-grace-takes-the-link-down", async () => {
-    const { mux, peer, tape } = await muxToPeer("client", { pingIntervalMs: 200, pongGraceMs: 150, downRetryMs: 300 });
-    try {
-      await handshake(tape, peer, mux);
+    await onLink("client", { pingIntervalMs: 200, pongGraceMs: 150, downRetryMs: 300 }, async ({ mux, peer, tape }) => {
       const t0 = Time.ticks;
       equal(await tape.next(1, "periodic ping"), "f6", "a PING with no RESET_TRANSPORT while up");
       await tape.bytes(8, "time");
@@ -299,31 +278,20 @@ async function main(): Promise<void> {
       const dt = Time.ticks - t0;
       check(dt >= 100 && dt < 700, `down after the grace: ${dt} ms`);
       equal(await tape.next(2, "probe", 2000), "f9 f6", "the probe after downRetryMs");
-    } finally {
-      mux.close();
-    }
+    });
   });
 
   await runAsync("the-link-socket-closing-ends-every-channel", async () => {
-    const { mux, peer, tape } = await muxToPeer("client");
-    try {
-      await handshake(tape, peer, mux);
-      const a = new ChannelUser(mux);
-      equal(await tape.next(2, "REQ"), "f0 ff", "REQ");
-      peer.send(bytes("f1 ff"));
-      check(await until(() => a.writable > 0), "open");
+    await onLink("client", {}, async ({ mux, peer, tape }) => {
+      const a = await openChannel({ mux, peer, tape });
       peer.close();
       check(await until(() => a.errors === 1), "the channel ended");
       equal(mux.up, false, "down");
-    } finally {
-      mux.close();
-    }
+    });
   });
 
   await runAsync("random-bytes-never-throw", async () => {
-    const { mux, peer, tape } = await muxToPeer("proxy", { onChannel: (ch) => { ch.attach({ onReadable: () => ch.read() }); } });
-    try {
-      await handshake(tape, peer, mux);
+    await onLink("proxy", { onChannel: (ch) => { ch.attach({ onReadable: () => ch.read() }); } }, async ({ mux, peer, tape }) => {
       let x = 12345;
       const b = new Uint8Array(256);
       for (let round = 0; round < 40; round++) {
@@ -337,9 +305,7 @@ async function main(): Promise<void> {
       await sleep(200);
       check(mux.stats.bytesIn >= 40 * 256, `bytes in ${mux.stats.bytesIn}`);
       trace(`fuzz: ${JSON.stringify(mux.stats)}\n`);
-    } finally {
-      mux.close();
-    }
+    });
   });
 
   fake.close();
