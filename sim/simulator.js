@@ -302,18 +302,11 @@ export class Simulator {
     }
   }
 
-  /** A crank's answer: its header, after the calls the crank posted have run (a batch with the answer last, or, for
-   * a large answer, the calls in its payload). */
+  /** A crank's answer: its header, after the calls the crank posted have run. */
   #answered(bytes) {
     const { header, payload } = decode(bytes);
-    if (!payload) return header;
-    const entries = splitBatch(payload);
-    if (header.op !== "batch") {
-      for (const entry of entries) this.#posted(entry);
-      return header;
-    }
-    for (let i = 0; i < entries.length - 1; i++) this.#posted(entries[i]);
-    return decode(entries[entries.length - 1]).header;
+    if (payload) for (const entry of splitBatch(payload)) this.#posted(entry);
+    return header;
   }
 
   async #drain() {

@@ -7,10 +7,8 @@
 // Parent -> worker events carry { k: kind, id, ... }; worker -> parent calls carry { op, ... }.
 // A call's reply whose header has `error` makes the call throw an Error with that message.
 // Posted calls (`post`: a socket write, arming or clearing a timer) are not answered: they wait in the worker and
-// travel, in order, ahead of the next call (a "batch" message: [length: u16 BE][{"op":"batch"}], then
-// [length: u32 BE][message] each, the call last) or in the payload of the crank's answer; the parent runs them
-// before anything else it is given; a crank's answer comes the same way, as the batch's last entry, when the crank
-// posted. An event's payload reaches its handler as a Uint8Array.
+// travel, in order, ahead of the next call ({ op: "batch" }, payload [length: u32 BE][message] each, the call last)
+// or in the payload of the crank's answer; the parent runs them before anything else it is given.
 (function () {
   "use strict";
   const encoder = new TextEncoder();
@@ -37,100 +35,47 @@
     return { header, payload };
   }
 
-  /** An event: as decode(), with the payload a view of the event's own buffer (no copy: it is made per event). */
-  function decodeEvent(buffer) {
-    const bytes = new Uint8Array(buffer);
-    const length = (bytes[0] << 8) | bytes[1];
-    const header = JSON.parse(decoder.decode(bytes.subarray(2, 2 + length)));
-    return { header, payload: bytes.length > 2 + length ? bytes.subarray(2 + length) : undefined };
-  }
+  // Posted calls: operations whose answer the device does not wait for (a socket write, arming a timer). They wait
+  // here, in order, and go with the next call (one "batch" message) or with the crank's answer, so a crank that
+  // posts costs no round trip for them. Past POSTED_MAX bytes they go at once.
+  const POSTED_MAX = 64 * 1024;
+  let posted = [];
+  let postedBytes = 0;
 
-  // Posted calls: operations whose answer the device does not wait for (a socket write, arming a timer). They are
-  // encoded, in order, into one staging buffer (allocated once) laid out as a "batch" message, and go ahead of the
-  // next call or with the crank's answer, so a crank that posts costs no round trip for them. A full buffer goes at
-  // once; a posted call too large for it is made as a call.
-  const BATCH_HEAD = encoder.encode(JSON.stringify({ op: "batch" }));
-  const ENTRIES = 2 + BATCH_HEAD.length; // where the entries start: [length: u32 BE][message] each
-  const staging = new Uint8Array(ENTRIES + 64 * 1024);
-  staging[0] = BATCH_HEAD.length >> 8;
-  staging[1] = BATCH_HEAD.length & 0xff;
-  staging.set(BATCH_HEAD, 2);
-  let stagingAt = ENTRIES;
-  const FLUSH = encoder.encode(JSON.stringify({ op: "batch.flush" }));
-
-  /** Stage one message (header JSON bytes, payload); false when it does not fit. */
-  function stage(head, payload) {
-    const size = payload ? payload.byteLength : 0;
-    const n = 2 + head.length + size;
-    if (4 + n > staging.length - stagingAt) return false;
-    let at = stagingAt;
-    staging[at] = n >>> 24; staging[at + 1] = (n >> 16) & 0xff; staging[at + 2] = (n >> 8) & 0xff; staging[at + 3] = n & 0xff;
-    staging[at + 4] = head.length >> 8;
-    staging[at + 5] = head.length & 0xff;
-    staging.set(head, at + 6);
-    at += 6 + head.length;
-    if (size) staging.set(ArrayBuffer.isView(payload)
-      ? new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength)
-      : new Uint8Array(payload), at);
-    stagingAt = at + size;
-    return true;
-  }
-
-  /** Send what is staged, ending with the message of (head, payload) when it fits (else a no-op): its reply. */
-  function sendStaged(head, payload) {
-    const fits = stage(head, payload);
-    if (!fits) stage(FLUSH); // room for it is always kept (see post)
-    const request = staging.slice(0, stagingAt).buffer;
-    stagingAt = ENTRIES;
-    const reply = issueCommand(request);
-    return fits ? reply : undefined;
-  }
-
-  function checked(reply) {
-    const decoded = decode(reply);
-    if (decoded.header.error !== undefined) throw new Error(decoded.header.error);
-    return decoded;
+  /** The posted messages as one payload: [length: u32 BE][message] each, then `last` if given; the queue empties. */
+  function takePosted(last) {
+    let size = last ? 4 + last.byteLength : 0;
+    for (const m of posted) size += 4 + m.byteLength;
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    const put = (m) => {
+      const n = m.byteLength;
+      bytes[at] = n >>> 24; bytes[at + 1] = (n >> 16) & 0xff; bytes[at + 2] = (n >> 8) & 0xff; bytes[at + 3] = n & 0xff;
+      bytes.set(new Uint8Array(m), at + 4);
+      at += 4 + n;
+    };
+    for (const m of posted) put(m);
+    if (last) put(last);
+    posted = [];
+    postedBytes = 0;
+    return bytes;
   }
 
   /** Synchronous call to the parent (posted calls go first, in the same message). Returns { header, payload }. */
   function call(op, header, payload) {
-    const fields = header ? Object.assign({ op }, header) : { op };
-    if (stagingAt > ENTRIES) {
-      const reply = sendStaged(encoder.encode(JSON.stringify(fields)), payload);
-      if (reply) return checked(reply);
-    }
-    return checked(issueCommand(encode(fields, payload)));
+    let request = encode(header ? Object.assign({ op }, header) : { op }, payload);
+    if (posted.length) request = encode({ op: "batch" }, takePosted(request));
+    const reply = decode(issueCommand(request));
+    if (reply.header.error !== undefined) throw new Error(reply.header.error);
+    return reply;
   }
 
   /** A call whose answer is not awaited: it reaches the parent, in order, before the next call or the crank's end. */
   function post(op, header, payload) {
-    const head = encoder.encode(JSON.stringify(Object.assign({ op }, header)));
-    const size = payload ? payload.byteLength : 0;
-    // Keep room for a closing "batch.flush" entry.
-    if (4 + 2 + head.length + size + 4 + 2 + FLUSH.length <= staging.length - stagingAt) {
-      stage(head, payload);
-      return;
-    }
-    if (stagingAt > ENTRIES) sendStaged(FLUSH);
-    if (4 + 2 + head.length + size + 4 + 2 + FLUSH.length <= staging.length - stagingAt) stage(head, payload);
-    else call(op, header, payload); // larger than the staging buffer: a call of its own
-  }
-
-  /** The crank's answer (a whole message) behind what is staged, as one batch; the buffer empties. */
-  function withPosted(answerBytes) {
-    const n = answerBytes.byteLength;
-    let out;
-    if (4 + n <= staging.length - stagingAt) {
-      const at = stagingAt;
-      staging[at] = n >>> 24; staging[at + 1] = (n >> 16) & 0xff; staging[at + 2] = (n >> 8) & 0xff; staging[at + 3] = n & 0xff;
-      staging.set(new Uint8Array(answerBytes), at + 4);
-      out = staging.slice(0, at + 4 + n).buffer;
-    } else {
-      // A large answer (an eval's result): the entries ride in its payload instead.
-      out = encode(decode(answerBytes).header, staging.subarray(ENTRIES, stagingAt));
-    }
-    stagingAt = ENTRIES;
-    return out;
+    const message = encode(Object.assign({ op }, header), payload);
+    posted.push(message);
+    postedBytes += message.byteLength;
+    if (postedBytes > POSTED_MAX) call("batch.flush");
   }
 
   const listeners = new Map(); // "kind/id" -> handler(header, payload)
@@ -207,7 +152,9 @@
   function answer(bytesOf) {
     return {
       get result() {
-        return stagingAt === ENTRIES ? bytesOf : withPosted(bytesOf);
+        if (!posted.length) return bytesOf;
+        const header = decode(bytesOf).header;
+        return encode(header, takePosted());
       },
     };
   }
@@ -219,7 +166,7 @@
   function handle(buffer) {
     let header, payload;
     try {
-      ({ header, payload } = decodeEvent(buffer));
+      ({ header, payload } = decode(buffer));
     } catch (error) {
       return abort(`simulator: bad event: ${error}`);
     }

@@ -147,7 +147,7 @@ export default class TCP {
     if (event.error && !rules.tcpErrorAfterBytes) this.#error(); // rule off: the close ahead of unread bytes
     if (event.held !== undefined) {
       if (payload) {
-        this.#pushed = payload; // a Uint8Array (hosts/sim/runtime.js)
+        this.#pushed = new Uint8Array(payload);
         this.#pushedAt = 0;
       }
       this.#readable = (this.#pushed ? this.#pushed.byteLength - this.#pushedAt : 0) + event.held;
