@@ -6,9 +6,6 @@
 // buffer (SEND_SPACE, what the SDK's Linux simulator reports) less the bytes Node has not yet flushed.
 // A peer close, reset or refusal reaches the device as onError() only after the bytes that came before it were
 // read: nothing is dropped.
-// The first PUSH_MAX bytes go with the readable event (as a board's TCP holds its first segment for the app), so
-// the device reads them without a call; the rest wait here for tcp.read. No more are pushed until the device says
-// it has read those (tcp.taken, posted), so what it holds stays bounded and a slow reader still pushes back.
 
 import fs from "node:fs";
 import net from "node:net";
@@ -17,13 +14,10 @@ import { openSerialPort } from "./serial-port.js";
 export const SEND_SPACE = 1536;
 const RX_HIGH = 16 * 1024;
 const RX_LOW = 4 * 1024;
-export const PUSH_MAX = 1536;
 
 class Connection {
   rx = [];
   rxBytes = 0;
-  /** Bytes pushed to the device with an event that it has not said it read (tcp.taken). */
-  pushed = 0;
   unflushed = 0;
   connected = false;
   failed = false; // peer closed or error: reported once the rx bytes are drained
@@ -46,7 +40,7 @@ class Connection {
     socket.on("error", () => this.fail());
     socket.on("close", () => {
       this.fail();
-      if (this.closedByDevice || this.unread === 0) sim.release(this);
+      if (this.closedByDevice || this.rxBytes === 0) sim.release(this);
     });
     sim.hold(this);
   }
@@ -56,7 +50,7 @@ class Connection {
   fail() {
     if (this.failed) return;
     this.failed = true;
-    if (this.unread === 0 || !this.sim.rules.tcpErrorAfterBytes) { // rule off: the close ahead of unread bytes
+    if (this.rxBytes === 0 || !this.sim.rules.tcpErrorAfterBytes) { // rule off: the close ahead of unread bytes
       this.dirty.error = true;
       this.notify();
     }
@@ -67,51 +61,18 @@ class Connection {
     this.sim.post(`tcp:${this.id}`, () => this.event());
   }
 
-  /** Bytes the device has not read: held here, or pushed and not yet taken. */
-  get unread() { return this.rxBytes + this.pushed; }
-
   event() {
     if (this.closedByDevice) return null;
     const e = { k: "tcp", id: this.id };
     let any = false;
-    let push;
-    if (this.dirty.readable && this.rxBytes > 0) {
-      if (this.pushed === 0) {
-        push = this.take(Math.min(this.rxBytes, PUSH_MAX));
-        this.pushed = push.length;
-      }
-      e.held = this.rxBytes; // the device adds what it holds: its count is that sum
-      any = true;
-    }
+    if (this.dirty.readable && this.rxBytes > 0) { e.readable = this.rxBytes; any = true; }
     if (this.dirty.writable && this.connected && !this.failed) { e.writable = SEND_SPACE - this.unflushed; any = true; }
     if (this.dirty.error) { e.error = true; any = true; }
     this.dirty.readable = this.dirty.writable = this.dirty.error = false;
-    return any ? [e, push] : null;
+    return any ? e : null;
   }
 
-  /** The device read what was pushed to it. */
-  taken() {
-    this.pushed = 0;
-    this.drained();
-  }
-
-  /** tcp.read: bytes after the pushed ones. */
   read(count) {
-    const out = this.take(count);
-    this.drained();
-    return out;
-  }
-
-  /** After a read: every byte read and the peer gone, the close is reported (and the handle let go). */
-  drained() {
-    if (this.unread === 0 && this.failed) {
-      this.dirty.error = true;
-      this.notify();
-      if (this.socket.destroyed) this.sim.release(this);
-    }
-  }
-
-  take(count) {
     if (count > this.rxBytes) throw new Error("invalid");
     let out;
     if (this.rx[0].length === count) out = this.rx.shift();
@@ -132,6 +93,11 @@ class Connection {
     }
     this.rxBytes -= count;
     if (this.rxBytes <= RX_LOW && this.socket.isPaused() && !this.failed) this.socket.resume();
+    if (this.rxBytes === 0 && this.failed) {
+      this.dirty.error = true;
+      this.notify();
+      if (this.socket.destroyed) this.sim.release(this);
+    }
     return out;
   }
 
@@ -204,12 +170,11 @@ export function installNet(sim) {
     c.socket.setNoDelay(!!nodelay);
     c.dirty.writable = true;
     c.dirty.readable = c.rxBytes > 0;
-    if (c.failed && c.unread === 0) c.dirty.error = true;
+    if (c.failed && c.rxBytes === 0) c.dirty.error = true;
     c.notify();
   });
 
   sim.op("tcp.read", ({ id, count }) => [{}, connection(id).read(count)]);
-  sim.op("tcp.taken", ({ id }) => { connections.get(id)?.taken(); });
   sim.op("tcp.write", ({ id }, payload) => { connection(id).write(payload ?? Buffer.alloc(0)); });
   sim.op("tcp.close", ({ id }) => {
     const c = connections.get(id);

@@ -169,10 +169,7 @@ export class Simulator {
     this.#checkIdle();
   }
 
-  /**
-   * Queue an event for handle `key`; `build()` runs when it is sent and returns its header, or [header, payload]
-   * (bytes for the device's handler), or null: nothing.
-   */
+  /** Queue an event for handle `key`; `build()` runs when it is sent and returns its header (or null: nothing). */
   post(key, build) {
     if (this.#closed || this.#aborted) return;
     if (this.#queued.has(key)) return;
@@ -316,14 +313,13 @@ export class Simulator {
       while (this.#queue.length && !this.#aborted && !this.#closed) {
         const event = this.#queue.shift();
         this.#queued.delete(event.key);
-        const built = event.build();
-        if (!built) continue;
-        const [header, payload] = Array.isArray(built) ? built : [built, undefined];
+        const header = event.build();
+        if (!header) continue;
         if (this.#memory && this.#memory.baseline === null && header.k === "start" && !(await this.#preload())) break;
         let meter, answer;
         this.cranks++;
         try {
-          ({ meter, reply: answer } = await this.#worker.command(encode(header, payload)));
+          ({ meter, reply: answer } = await this.#worker.command(encode(header)));
         } catch (error) {
           event.fail?.(error);
           throw error;

@@ -3,8 +3,7 @@
 // "invalid address"); read(n) / read(view) past what is readable throws "invalid"; write() larger than the space
 // last reported by onWritable throws "would block" (also before the connection is up); every failure, refusal,
 // reset or peer close is onError() with no argument; a write after an error is silently ignored.
-// Bytes live in the Node parent until read (sim/host-net.js), so a slow reader pushes back on the peer; the first
-// of them come with the readable event and are read here without a call (at most PUSH_MAX, until they are read).
+// Bytes live in the Node parent until read (sim/host-tcp.js), so a slow reader pushes back on the peer.
 import { call, post, listen, unlisten } from "sim:bridge";
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -14,8 +13,6 @@ const rules = call("rules").header;
 export default class TCP {
   #id;
   #readable = 0;
-  #pushed; // bytes the parent sent with an event: Uint8Array, read from #pushedAt
-  #pushedAt = 0;
   #writable = 0;
   #format = "buffer";
   #failed = false;
@@ -54,7 +51,7 @@ export default class TCP {
       this.#id = call("tcp.connect", { address, port, nodelay: !!options.nodelay }).header.id;
       this.#remote = { address, port };
     }
-    listen("tcp", this.#id, (event, payload) => this.#event(event, payload));
+    listen("tcp", this.#id, (event) => this.#event(event));
   }
 
   get format() { return this.#format; }
@@ -86,10 +83,10 @@ export default class TCP {
     if (view.byteLength > this.#readable) {
       if (rules.tcpReadPastThrows) throw new Error("invalid");
       const count = this.#readable; // rule off: a lenient read
-      this.#takeInto(view.subarray(0, count));
+      view.set(new Uint8Array(this.#take(count)));
       return count;
     }
-    if (view.byteLength) this.#takeInto(view);
+    if (view.byteLength) view.set(new Uint8Array(this.#take(view.byteLength)));
     return view.byteLength;
   }
 
@@ -118,39 +115,15 @@ export default class TCP {
   }
 
   #take(count) {
-    const bytes = new Uint8Array(count);
-    this.#takeInto(bytes);
-    return bytes.buffer;
-  }
-
-  /** Fill `view` with the next bytes: the pushed ones first, then (one call) what the parent holds. */
-  #takeInto(view) {
-    const count = view.byteLength;
     this.#readable -= count;
-    let done = 0;
-    const pushed = this.#pushed;
-    if (pushed) {
-      const at = this.#pushedAt;
-      done = Math.min(count, pushed.byteLength - at);
-      view.set(pushed.subarray(at, at + done));
-      this.#pushedAt = at + done;
-      if (this.#pushedAt === pushed.byteLength) {
-        this.#pushed = undefined;
-        post("tcp.taken", { id: this.#id });
-      }
-    }
-    if (done < count) view.set(new Uint8Array(call("tcp.read", { id: this.#id, count: count - done }).payload), done);
+    return call("tcp.read", { id: this.#id, count }).payload;
   }
 
-  #event(event, payload) {
+  #event(event) {
     if (this.#closed) return;
     if (event.error && !rules.tcpErrorAfterBytes) this.#error(); // rule off: the close ahead of unread bytes
-    if (event.held !== undefined) {
-      if (payload) {
-        this.#pushed = new Uint8Array(payload);
-        this.#pushedAt = 0;
-      }
-      this.#readable = (this.#pushed ? this.#pushed.byteLength - this.#pushedAt : 0) + event.held;
+    if (event.readable !== undefined) {
+      this.#readable = event.readable;
       if (this.#readable > 0) this.#onReadable?.call(this, this.#readable);
     }
     if (this.#closed) return;
