@@ -33,17 +33,6 @@ async function startRelay({ port = 0, host = "127.0.0.1", secretKey, ...options 
   return { server, host, port: bound, publicKey: server.publicKey, keyHex, log };
 }
 
-/** The entries of a batch payload: [length: u32 BE][message] each (hosts/sim/runtime.js takePosted). */
-function splitBatch(payload) {
-  const entries = [];
-  for (let at = 0; at + 4 <= payload.length;) {
-    const n = payload.readUInt32BE(at);
-    entries.push(payload.subarray(at + 4, at + 4 + n));
-    at += 4 + n;
-  }
-  return entries;
-}
-
 /** How many of the device's most recent log lines a Simulator keeps (`traces`). */
 export const TRACE_LINES = 10000;
 
@@ -67,10 +56,8 @@ export class Simulator {
   hosts;
   /** Bridge calls the device made, by operation ("timer.set": 3, ...): what a path costs in host calls. */
   calls = new Map();
-  /** Cranks run (events delivered and crank() evaluations). Round trips to the worker: cranks + calls - posts. */
+  /** Cranks run (events delivered and crank() evaluations): with `calls`, the round trips to the worker. */
   cranks = 0;
-  /** Calls the device posted (counted in `calls` too): they travel with a call or a crank's answer, no round trip. */
-  posts = 0;
   /** The device log's most recent lines, a fixed ring (a flood of log lines cannot grow the simulator). */
   #traces = [];
   #tracesNext = 0;
@@ -130,7 +117,6 @@ export class Simulator {
       },
     });
     this.op("trace", ({ text }) => { this.#trace(text); });
-    this.op("batch.flush", () => undefined); // the posted calls went first; nothing else to do
     this.op("resolve", ({ specifier }) => [{ name: this.#loader.resolve(specifier) }]);
     this.op("load", ({ specifier }) => {
       const { header, payload } = this.#loader.load(specifier);
@@ -259,17 +245,9 @@ export class Simulator {
     }
   }
 
-  /**
-   * A bridge call from the device: its encoded reply, or a promise of it when the operation is asynchronous. A
-   * "batch" carries the calls the device posted before this one (hosts/sim/runtime.js `post`), run first, in order.
-   */
+  /** A bridge call from the device: its encoded reply, or a promise of it when the operation is asynchronous. */
   #call(bytes) {
     const { header, payload } = decode(bytes);
-    if (header.op === "batch") {
-      const entries = splitBatch(payload);
-      for (let i = 0; i < entries.length - 1; i++) this.#posted(entries[i]);
-      return this.#call(entries[entries.length - 1]);
-    }
     const fn = this.#ops.get(header.op);
     this.calls.set(header.op, (this.calls.get(header.op) ?? 0) + 1);
     const failed = (error) => encode({ error: String(error?.message ?? error) });
@@ -281,29 +259,6 @@ export class Simulator {
     } catch (error) {
       return failed(error);
     }
-  }
-
-  /** A call the device posted (its answer is not awaited): run now; a failure is logged, as nothing can throw it. */
-  #posted(bytes) {
-    const { header, payload } = decode(bytes);
-    this.posts++;
-    this.calls.set(header.op, (this.calls.get(header.op) ?? 0) + 1);
-    const failed = (error) => this.log(`simulator: posted ${header.op} failed: ${error?.message ?? error}`);
-    try {
-      const fn = this.#ops.get(header.op);
-      if (!fn) throw new Error("unknown operation");
-      const result = fn(header, payload);
-      if (result && typeof result.then === "function") result.then(undefined, failed);
-    } catch (error) {
-      failed(error);
-    }
-  }
-
-  /** A crank's answer: its header, after the calls the crank posted have run. */
-  #answered(bytes) {
-    const { header, payload } = decode(bytes);
-    if (payload) for (const entry of splitBatch(payload)) this.#posted(entry);
-    return header;
   }
 
   async #drain() {
@@ -324,7 +279,7 @@ export class Simulator {
           event.fail?.(error);
           throw error;
         }
-        answer = this.#answered(answer);
+        answer = decode(answer).header;
         if (this.#memory && !answer.abort && !(await this.#charge(meter, header))) {
           event.fail?.(new Error(this.#aborted));
           break;
@@ -353,8 +308,7 @@ export class Simulator {
       k: "eval",
       source: `for (const name of ${names}) { try { importNow(name); } catch (e) { return "preload " + name + ": " + e; } } gc(); return null;`,
     }));
-    const answer = this.#answered(reply);
-    const problem = answer.result ?? answer.abort;
+    const problem = decode(reply).header.result ?? decode(reply).header.abort;
     if (problem) {
       this.#abort(problem);
       return false;
@@ -373,11 +327,7 @@ export class Simulator {
     if (this.#closed) return true;
     if (m.baseline === null) return true;
     let charged = m.charge(meter.currentHeapCount);
-    if (charged.over) {
-      const { meter, reply } = await this.#worker.command(encode({ k: "eval", source: "gc();" }));
-      this.#answered(reply);
-      charged = m.charge(meter.currentHeapCount);
-    }
+    if (charged.over) charged = m.charge((await this.#worker.command(encode({ k: "eval", source: "gc();" }))).meter.currentHeapCount);
     m.last = charged;
     if (!charged.over) return true;
     for (const line of m.report(charged)) this.log(line);

@@ -6,9 +6,6 @@
 // Message layout, both directions:  [header length: u16 BE][header: JSON, UTF-8][payload: the rest, raw bytes]
 // Parent -> worker events carry { k: kind, id, ... }; worker -> parent calls carry { op, ... }.
 // A call's reply whose header has `error` makes the call throw an Error with that message.
-// Posted calls (`post`: a socket write, arming or clearing a timer) are not answered: they wait in the worker and
-// travel, in order, ahead of the next call ({ op: "batch" }, payload [length: u32 BE][message] each, the call last)
-// or in the payload of the crank's answer; the parent runs them before anything else it is given.
 (function () {
   "use strict";
   const encoder = new TextEncoder();
@@ -35,47 +32,12 @@
     return { header, payload };
   }
 
-  // Posted calls: operations whose answer the device does not wait for (a socket write, arming a timer). They wait
-  // here, in order, and go with the next call (one "batch" message) or with the crank's answer, so a crank that
-  // posts costs no round trip for them. Past POSTED_MAX bytes they go at once.
-  const POSTED_MAX = 64 * 1024;
-  let posted = [];
-  let postedBytes = 0;
-
-  /** The posted messages as one payload: [length: u32 BE][message] each, then `last` if given; the queue empties. */
-  function takePosted(last) {
-    let size = last ? 4 + last.byteLength : 0;
-    for (const m of posted) size += 4 + m.byteLength;
-    const bytes = new Uint8Array(size);
-    let at = 0;
-    const put = (m) => {
-      const n = m.byteLength;
-      bytes[at] = n >>> 24; bytes[at + 1] = (n >> 16) & 0xff; bytes[at + 2] = (n >> 8) & 0xff; bytes[at + 3] = n & 0xff;
-      bytes.set(new Uint8Array(m), at + 4);
-      at += 4 + n;
-    };
-    for (const m of posted) put(m);
-    if (last) put(last);
-    posted = [];
-    postedBytes = 0;
-    return bytes;
-  }
-
-  /** Synchronous call to the parent (posted calls go first, in the same message). Returns { header, payload }. */
+  /** Synchronous call to the parent. Returns { header, payload }. */
   function call(op, header, payload) {
-    let request = encode(header ? Object.assign({ op }, header) : { op }, payload);
-    if (posted.length) request = encode({ op: "batch" }, takePosted(request));
+    const request = encode(header ? Object.assign({ op }, header) : { op }, payload);
     const reply = decode(issueCommand(request));
     if (reply.header.error !== undefined) throw new Error(reply.header.error);
     return reply;
-  }
-
-  /** A call whose answer is not awaited: it reaches the parent, in order, before the next call or the crank's end. */
-  function post(op, header, payload) {
-    const message = encode(Object.assign({ op }, header), payload);
-    posted.push(message);
-    postedBytes += message.byteLength;
-    if (postedBytes > POSTED_MAX) call("batch.flush");
   }
 
   const listeners = new Map(); // "kind/id" -> handler(header, payload)
@@ -116,7 +78,7 @@
   DeviceDate.parse = HostDate.parse;
   DeviceDate.UTC = HostDate.UTC;
 
-  const bridge = Object.freeze({ call, post, listen, unlisten, trace, gc: globalThis.gc, setClockOffset, hostNow: () => HostDate.now() });
+  const bridge = Object.freeze({ call, listen, unlisten, trace, gc: globalThis.gc, setClockOffset, hostNow: () => HostDate.now() });
 
   // Module loading: names are resolved by the parent from the manifests (see sim/loader.js).
   function resolveHook(specifier, referrer) {
@@ -147,23 +109,7 @@
     return encode({ abort: message });
   }
 
-  // The crank's answer, with what it posted: xsnap-worker reads `result` after the crank's promise jobs have run,
-  // so what they post goes too.
-  function answer(bytesOf) {
-    return {
-      get result() {
-        if (!posted.length) return bytesOf;
-        const header = decode(bytesOf).header;
-        return encode(header, takePosted());
-      },
-    };
-  }
-
   globalThis.handleCommand = function (buffer) {
-    return answer(handle(buffer));
-  };
-
-  function handle(buffer) {
     let header, payload;
     try {
       ({ header, payload } = decode(buffer));

@@ -4,7 +4,7 @@
 // last reported by onWritable throws "would block" (also before the connection is up); every failure, refusal,
 // reset or peer close is onError() with no argument; a write after an error is silently ignored.
 // Bytes live in the Node parent until read (sim/host-tcp.js), so a slow reader pushes back on the peer.
-import { call, post, listen, unlisten } from "sim:bridge";
+import { call, listen, unlisten } from "sim:bridge";
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 // The board's rules in force; the conformance suite switches one off to prove its case notices.
@@ -103,7 +103,7 @@ export default class TCP {
     else throw new TypeError("invalid buffer");
     if (bytes.byteLength > this.#writable && rules.tcpWritePastThrows) throw new Error("would block");
     this.#writable -= bytes.byteLength;
-    post("tcp.write", { id: this.#id }, bytes); // no answer awaited: it goes with the next call or the crank's end
+    call("tcp.write", { id: this.#id }, bytes);
     return this.#writable; // as the SDK's lwip TCP: the send space left
   }
 

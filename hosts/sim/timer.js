@@ -1,6 +1,6 @@
 // `timer` for the simulator: Moddable's Timer (set, repeat, schedule, clear, delay) on the parent's clock.
 // The callback gets its timer id, as on a board. A timer keeps the simulator alive until it is cleared or spent.
-import { call, post, listen, unlisten } from "sim:bridge";
+import { call, listen, unlisten } from "sim:bridge";
 
 let nextId = 1;
 
@@ -10,7 +10,7 @@ class TimerId {
 
 function arm(timer, interval, repeat) {
   timer.repeat = repeat > 0 ? repeat : 0;
-  post("timer.set", { id: timer.id, ms: interval > 0 ? interval : 0, repeat: timer.repeat });
+  call("timer.set", { id: timer.id, ms: interval > 0 ? interval : 0, repeat: timer.repeat });
 }
 
 function create(callback, interval, repeat) {
@@ -39,7 +39,7 @@ const Timer = {
     if (timer === undefined || timer === null) return;
     if (!(timer instanceof TimerId)) throw new TypeError("timer: not a timer");
     unlisten("timer", timer.id);
-    post("timer.clear", { id: timer.id });
+    call("timer.clear", { id: timer.id });
   },
   delay(ms) { call("timer.delay", { ms: ms > 0 ? ms : 0 }); },
 };
