@@ -10,20 +10,13 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as servers from "./support/servers.js";
 import { runDevice } from "./support/device.js";
+import { SERIAL_CASES } from "./device/ss-proxy/cases.js";
 import { httpsServer, closedPort } from "./device/ss/servers.js";
 import { proxyPolicy } from "./device/ss-proxy/policy.js";
 import { startBroker } from "./device/mqtt/support.js";
 
 const CASES = [
-  "golden-streamtype-lws_sspc_txp_tx-LPCSCLI_SENDING_INITIAL_TX",
-  "golden-create-result-ok-lws_ssproxy_txp_proxy_can_write-REPORTING_OK",
-  "golden-create-result-fail-lws_ssproxy_txp_proxy_can_write-REPORTING_FAIL",
-  "golden-connstate-lws_ss_serialize_state",
-  "golden-onward-connect-and-destroying",
-  "golden-tx-payload-lws_sspc_txp_tx-TX_PAYLOAD",
-  "golden-rx-payload-payload-at-offset-19",
-  "golden-metadata-name-length-name-value",
-  "frame-bounds-need-more-vs-bad",
+  ...SERIAL_CASES,
   "golden-wire-client-lws_sspc_txp_tx-STREAMTYPE-ONWARD_CONNECT-TX_PAYLOAD",
   "golden-wire-proxy-lws_ssproxy_txp_proxy_can_write-CREATE_RESULT-CONNSTATE-RX_PAYLOAD",
   "proxied-raw-echo",

@@ -5,18 +5,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { runDevice } from "./support/device.js";
+import { SERIAL_CASES } from "./device/ss-proxy/cases.js";
 
-const CASES = [
-  "golden-streamtype-lws_sspc_txp_tx-LPCSCLI_SENDING_INITIAL_TX",
-  "golden-create-result-ok-lws_ssproxy_txp_proxy_can_write-REPORTING_OK",
-  "golden-create-result-fail-lws_ssproxy_txp_proxy_can_write-REPORTING_FAIL",
-  "golden-connstate-lws_ss_serialize_state",
-  "golden-onward-connect-and-destroying",
-  "golden-tx-payload-lws_sspc_txp_tx-TX_PAYLOAD",
-  "golden-rx-payload-payload-at-offset-19",
-  "golden-metadata-name-length-name-value",
-  "frame-bounds-need-more-vs-bad",
-];
+const CASES = SERIAL_CASES;
 
 const report = await runDevice("test/device/ss-proxy/proxy", {
   manifest: "test/device/ss-proxy/manifest.json", timeout: 30000,
